@@ -1,0 +1,245 @@
+//! `AsyncReadExt`: `read`, `read_exact`, `read_to_end`, `read_to_string`.
+//!
+//! Each method returns a small named future that borrows the reader; all of
+//! them need `Self: Unpin` (every ember type is; pin a `!Unpin` reader with
+//! `Box::pin` or `std::pin::pin!`).
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use super::AsyncRead;
+
+/// Read helpers for every [`AsyncRead`].
+pub trait AsyncReadExt: AsyncRead {
+    /// Reads some bytes into `buf`; `Ok(0)` at end of stream.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if dropped before it completes, no byte was read.
+    ///
+    /// ```no_run
+    /// use ember::io::AsyncReadExt;
+    /// # async fn f(mut stream: ember::net::TcpStream) -> std::io::Result<()> {
+    /// let mut buf = [0u8; 1024];
+    /// let n = stream.read(&mut buf).await?;
+    /// println!("got {:?}", &buf[..n]);
+    /// # Ok(()) }
+    /// ```
+    fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> Read<'a, Self>
+    where
+        Self: Unpin,
+    {
+        Read { reader: self, buf }
+    }
+
+    /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the stream ends
+    /// first.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: bytes read before the drop are in `buf` but their
+    /// count is lost.
+    fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> ReadExact<'a, Self>
+    where
+        Self: Unpin,
+    {
+        ReadExact {
+            reader: self,
+            buf,
+            filled: 0,
+        }
+    }
+
+    /// Reads until end of stream, appending to `buf`; returns the count.
+    ///
+    /// # Cancel safety
+    /// Cancel safe in the sense that every byte read so far stays in `buf`
+    /// (its length is kept exact between polls).
+    fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> ReadToEnd<'a, Self>
+    where
+        Self: Unpin,
+    {
+        let start = buf.len();
+        ReadToEnd {
+            reader: self,
+            buf,
+            start,
+        }
+    }
+
+    /// Reads until end of stream, appending to `buf`; `InvalidData` (and
+    /// `buf` unchanged) if the bytes are not UTF-8.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: if dropped midway, `buf` is restored to what it held
+    /// and the bytes read so far are lost.
+    fn read_to_string<'a>(&'a mut self, buf: &'a mut String) -> ReadToString<'a, Self>
+    where
+        Self: Unpin,
+    {
+        let bytes = std::mem::take(buf).into_bytes();
+        ReadToString {
+            reader: self,
+            start: bytes.len(),
+            bytes,
+            out: buf,
+        }
+    }
+}
+
+impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
+
+/// Future of [`AsyncReadExt::read`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Read<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut [u8],
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for Read<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        Pin::new(&mut *this.reader).poll_read(cx, this.buf)
+    }
+}
+
+/// Future of [`AsyncReadExt::read_exact`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadExact<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut [u8],
+    filled: usize,
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        while this.filled < this.buf.len() {
+            let n =
+                ready!(Pin::new(&mut *this.reader).poll_read(cx, &mut this.buf[this.filled..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into()));
+            }
+            this.filled += n;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Future of [`AsyncReadExt::read_to_end`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadToEnd<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut Vec<u8>,
+    start: usize,
+}
+
+/// The most a single read of `read_to_end` asks for. Bounds the zeroing of
+/// spare capacity each read needs (the trait takes `&mut [u8]`, which must
+/// be initialised).
+const CHUNK: usize = 64 * 1024;
+
+/// Reads into `buf`'s spare room until end of stream, keeping `buf.len()`
+/// equal to the bytes read between polls.
+fn poll_read_to_end<R: AsyncRead + Unpin + ?Sized>(
+    reader: &mut R,
+    cx: &mut Context<'_>,
+    buf: &mut Vec<u8>,
+    start: usize,
+) -> Poll<io::Result<usize>> {
+    loop {
+        if buf.capacity() - buf.len() < 32 {
+            buf.reserve(buf.len().max(1024));
+        }
+        let len = buf.len();
+        let window = (buf.capacity() - len).min(CHUNK);
+        buf.resize(len + window, 0);
+        let result = Pin::new(&mut *reader).poll_read(cx, &mut buf[len..]);
+        let n = match &result {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        buf.truncate(len + n);
+        match result {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Ok(buf.len() - start)),
+            Poll::Ready(Ok(_)) => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        poll_read_to_end(this.reader, cx, this.buf, this.start)
+    }
+}
+
+/// Future of [`AsyncReadExt::read_to_string`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadToString<'a, R: ?Sized> {
+    reader: &'a mut R,
+    /// The string's original bytes, then what was read.
+    bytes: Vec<u8>,
+    start: usize,
+    out: &'a mut String,
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToString<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let result = ready!(poll_read_to_end(
+            this.reader,
+            cx,
+            &mut this.bytes,
+            this.start
+        ));
+        let bytes = std::mem::take(&mut this.bytes);
+        // On error, `bytes` goes back so that `drop` restores the original.
+        let n = match result {
+            Ok(n) => n,
+            Err(e) => {
+                this.bytes = bytes;
+                return Poll::Ready(Err(e));
+            }
+        };
+        match String::from_utf8(bytes) {
+            Ok(s) => {
+                *this.out = s;
+                this.start = usize::MAX; // done: nothing to restore on drop
+                Poll::Ready(Ok(n))
+            }
+            Err(e) => {
+                this.bytes = e.into_bytes();
+                Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )))
+            }
+        }
+    }
+}
+
+impl<R: ?Sized> Drop for ReadToString<'_, R> {
+    fn drop(&mut self) {
+        if self.start == usize::MAX {
+            return;
+        }
+        self.bytes.truncate(self.start);
+        // These are the string's original bytes, so they are UTF-8.
+        *self.out = String::from_utf8(std::mem::take(&mut self.bytes)).unwrap_or_default();
+    }
+}

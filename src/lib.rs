@@ -1,0 +1,63 @@
+//! ember: a small, single-threaded async runtime for Linux, built from
+//! scratch on epoll.
+//!
+//! A **reactor** maps file descriptors to the wakers of the tasks waiting
+//! on them, through one edge-triggered epoll instance; an **executor** on
+//! one thread polls tasks when they are woken. Together they make async
+//! `accept`, `connect`, `read` and `write` resolve on readiness.
+//!
+//! ```
+//! use ember::io::{AsyncReadExt, AsyncWriteExt};
+//! use ember::net::{TcpListener, TcpStream};
+//!
+//! ember::block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0")?;
+//!     let addr = listener.local_addr()?;
+//!     // An echo server, one task per connection.
+//!     ember::spawn(async move {
+//!         while let Ok((mut stream, _)) = listener.accept().await {
+//!             ember::spawn(async move {
+//!                 let mut buf = [0u8; 1024];
+//!                 while let Ok(n @ 1..) = stream.read(&mut buf).await {
+//!                     let _ = stream.write_all(&buf[..n]).await;
+//!                 }
+//!             });
+//!         }
+//!     });
+//!     let mut client = TcpStream::connect(addr).await?;
+//!     client.write_all(b"hello").await?;
+//!     let mut reply = [0u8; 5];
+//!     client.read_exact(&mut reply).await?;
+//!     assert_eq!(&reply, b"hello");
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Where `unsafe` lives
+//! Only in `sys` (the system calls) and in `runtime::task` (pinning a
+//! future inside its task cell). `docs/unsafe.md` lists every site and the
+//! invariant it relies on.
+//!
+//! # Map
+//! - [`block_on`], [`spawn`], [`Runtime`], [`Builder`]: the executor.
+//! - [`task`]: `JoinHandle`, `JoinError`, `yield_now`.
+//! - [`net`]: `TcpListener`, `TcpStream`.
+//! - [`io`]: `AsyncRead`, `AsyncWrite`, their extension traits, `copy`.
+//! - [`time`]: `sleep`, `sleep_until`.
+//! - [`runtime::stats`]: counters of the running runtime; set
+//!   `EMBER_TRACE=1` to watch the loop on stderr.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+#![warn(missing_docs, missing_debug_implementations)]
+
+pub mod io;
+pub mod net;
+mod reactor;
+pub mod runtime;
+mod sys;
+pub mod task;
+pub mod time;
+
+pub use runtime::{block_on, spawn, Builder, Runtime};

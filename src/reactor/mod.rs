@@ -1,0 +1,224 @@
+//! The reactor: a registry that maps file descriptors to the wakers of the
+//! tasks waiting on them, fed by one epoll instance.
+//!
+//! Called by the executor's loop ([`Reactor::turn`]) and by the I/O types
+//! through their [`Registration`]. It relies on `sys::epoll` and on the
+//! registration's "try the syscall, else wait" loop to clear readiness.
+//!
+//! Each source is registered **once**, edge-triggered, for both directions
+//! (`EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`), so nothing on the hot path
+//! calls `epoll_ctl`. An edge-triggered event says "something changed", not
+//! "something is there": the reactor records it in the source's cached
+//! readiness, and the cache stays set until a syscall answers `EAGAIN` (or a
+//! short read or write proves the socket drained; see `registration.rs`).
+//!
+//! # Invariant: stale events never reach new sources
+//! An event's data is a token `generation << 32 | slot`. The slot indexes the
+//! slab of sources; the generation is unique per registration. When a source
+//! is dropped its slot is freed and may be reused at once, but an event
+//! already queued in the kernel for the old fd carries the old generation and
+//! is ignored.
+//!
+//! # Invariant: no borrow across a wake
+//! [`Reactor::turn`] collects the wakers of the ready sources while it holds
+//! the slab, releases every borrow, and only then wakes them. A waker is
+//! arbitrary code; it may register or drop sources.
+
+mod readiness;
+mod registration;
+
+pub(crate) use readiness::Direction;
+pub(crate) use registration::Registration;
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::os::fd::RawFd;
+use std::rc::Rc;
+use std::task::Waker;
+use std::time::Duration;
+
+use slab::Slab;
+
+use crate::sys::epoll::{Epoll, Events};
+use readiness::{Ready, State};
+
+/// The token of the runtime's own eventfd (remote wakes). Never a valid
+/// `generation << 32 | slot` because generations stop short of `u32::MAX`.
+pub(crate) const WAKE_TOKEN: u64 = u64::MAX;
+
+/// How many ready I/O operations one poll of a task may perform before the
+/// reactor makes it yield (tokio uses the same figure). Without it, a task
+/// whose socket is always ready would never return `Pending`, and every other
+/// task on the loop would starve.
+pub(crate) const BUDGET: u32 = 128;
+
+/// The registry.
+pub(crate) struct Reactor {
+    /// The kernel side of the registry.
+    epoll: Epoll,
+    /// Every live source, by slot. Borrowed only for short, non-reentrant
+    /// sections: insert, remove, and the dispatch loop of `turn`.
+    sources: RefCell<Slab<Rc<ScheduledIo>>>,
+    /// `epoll_wait`'s buffer, reused from turn to turn.
+    events: RefCell<Events>,
+    /// Wakers collected by `turn` before it wakes them; kept to reuse its
+    /// allocation.
+    wake_buf: Cell<Vec<Waker>>,
+    /// Next registration's generation.
+    next_generation: Cell<u32>,
+    /// Ready operations left to the task being polled (see [`BUDGET`]).
+    budget: Cell<u32>,
+    /// Counters for `runtime::stats()`.
+    pub(crate) stats: ReactorStats,
+}
+
+/// The reactor's share of the runtime statistics.
+#[derive(Default)]
+pub(crate) struct ReactorStats {
+    pub(crate) waits: Cell<u64>,
+    pub(crate) empty_waits: Cell<u64>,
+    pub(crate) events: Cell<u64>,
+}
+
+/// One source's state, shared by the slab and the [`Registration`].
+pub(crate) struct ScheduledIo {
+    /// Cached readiness and tick (see `readiness.rs`).
+    state: Cell<State>,
+    /// Matches the high half of this source's event token.
+    generation: u32,
+    /// The task waiting to read, if any.
+    reader: Cell<Option<Waker>>,
+    /// The task waiting to write, if any.
+    writer: Cell<Option<Waker>>,
+}
+
+/// What one [`Reactor::turn`] saw.
+pub(crate) struct Turn {
+    /// The eventfd was rung: another thread has queued wakes.
+    pub(crate) remote: bool,
+}
+
+impl Reactor {
+    pub(crate) fn new(event_capacity: usize) -> io::Result<Reactor> {
+        Ok(Reactor {
+            epoll: Epoll::new()?,
+            sources: RefCell::new(Slab::new()),
+            events: RefCell::new(Events::with_capacity(event_capacity)),
+            wake_buf: Cell::new(Vec::new()),
+            next_generation: Cell::new(0),
+            budget: Cell::new(BUDGET),
+            stats: ReactorStats::default(),
+        })
+    }
+
+    /// Registers the runtime's eventfd under [`WAKE_TOKEN`].
+    pub(crate) fn add_waker_fd(&self, fd: RawFd) -> io::Result<()> {
+        self.epoll.add(fd, WAKE_TOKEN)
+    }
+
+    /// How many sources are registered now.
+    pub(crate) fn registered(&self) -> usize {
+        self.sources.borrow().len()
+    }
+
+    /// Waits for events (at most `timeout`; `None` is forever) and wakes the
+    /// tasks they concern.
+    pub(crate) fn turn(&self, timeout: Option<Duration>) -> io::Result<Turn> {
+        let mut events = self.events.borrow_mut();
+        self.epoll.wait(&mut events, timeout)?;
+        self.stats.waits.set(self.stats.waits.get() + 1);
+        if events.len() == 0 {
+            self.stats.empty_waits.set(self.stats.empty_waits.get() + 1);
+        }
+        self.stats
+            .events
+            .set(self.stats.events.get() + events.len() as u64);
+        crate::runtime::trace::wait_done(timeout, events.len());
+
+        let mut wakers = self.wake_buf.take();
+        let mut remote = false;
+        {
+            let sources = self.sources.borrow();
+            for (token, bits) in events.iter() {
+                crate::runtime::trace::event(token, bits);
+                if token == WAKE_TOKEN {
+                    remote = true;
+                    continue;
+                }
+                let slot = (token & u64::from(u32::MAX)) as usize;
+                let generation = (token >> 32) as u32;
+                let Some(io) = sources.get(slot) else {
+                    continue;
+                };
+                if io.generation != generation {
+                    continue; // an event for a source that has gone
+                }
+                let ready = Ready::from_epoll(bits);
+                io.state.set(io.state.get().with_event(ready));
+                if ready.intersects(Ready::satisfies(Direction::Read)) {
+                    wakers.extend(io.reader.take());
+                }
+                if ready.intersects(Ready::satisfies(Direction::Write)) {
+                    wakers.extend(io.writer.take());
+                }
+            }
+        }
+        drop(events);
+        // Every borrow is released: now the wakers may run.
+        for waker in wakers.drain(..) {
+            waker.wake();
+        }
+        self.wake_buf.set(wakers);
+        Ok(Turn { remote })
+    }
+
+    /// Gives the next task a full budget. Called by the executor before
+    /// each poll.
+    pub(crate) fn reset_budget(&self) {
+        self.budget.set(BUDGET);
+    }
+
+    /// Takes one unit of budget; `false` when the task has used it all.
+    fn consume_budget(&self) -> bool {
+        let left = self.budget.get();
+        if left == 0 {
+            return false;
+        }
+        self.budget.set(left - 1);
+        true
+    }
+
+    fn register(&self, fd: RawFd) -> io::Result<(usize, Rc<ScheduledIo>)> {
+        let generation = self.next_generation.get();
+        // Wrap before u32::MAX so that no token equals WAKE_TOKEN.
+        self.next_generation.set(if generation == u32::MAX - 1 {
+            0
+        } else {
+            generation + 1
+        });
+        let io = Rc::new(ScheduledIo {
+            state: Cell::new(State::default()),
+            generation,
+            reader: Cell::new(None),
+            writer: Cell::new(None),
+        });
+        let mut sources = self.sources.borrow_mut();
+        let entry = sources.vacant_entry();
+        let slot = entry.key();
+        let slot32 = u32::try_from(slot)
+            .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "too many sources"))?;
+        let token = (u64::from(generation) << 32) | u64::from(slot32);
+        self.epoll.add(fd, token)?;
+        entry.insert(io.clone());
+        Ok((slot, io))
+    }
+
+    fn deregister(&self, slot: usize, fd: RawFd) {
+        // EPOLL_CTL_DEL fails only if the fd is not registered (it was
+        // closed behind our back), in which case there is nothing to undo.
+        let _ = self.epoll.delete(fd);
+        let removed = self.sources.borrow_mut().try_remove(slot);
+        // The source's wakers drop here, after the borrow is released.
+        drop(removed);
+    }
+}

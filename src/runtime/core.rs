@@ -1,0 +1,263 @@
+//! The executor's core: the task slab, the run queue and the loop's steps.
+//!
+//! Owned (through an `Rc`) by `Runtime`, and reachable from the thread-local
+//! context while the runtime runs. Relies on the reactor for I/O events and
+//! on `waker.rs` for wakes.
+//!
+//! # Invariant: no borrow across user code
+//! Every `RefCell` here (`tasks`, `queue`) is borrowed only for a push, a
+//! pop, an insert or a remove. A task is cloned out of the slab before it is
+//! polled; a removed task is dropped after the slab's borrow ends; wakers
+//! are woken with nothing borrowed. So a task may spawn, wake, abort or drop
+//! other tasks and sockets from `poll` or from `Drop`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use super::join::JoinHandle;
+use super::task::{Header, Schedulable, Task, DETACHED};
+use super::waker::{Entry, Shared, WakeHandle, MAIN_SLOT};
+use crate::reactor::Reactor;
+use crate::sys::eventfd::EventFd;
+
+/// How many polls the loop makes before it looks for I/O again, even if
+/// tasks are still runnable. Without it, two tasks that keep waking each
+/// other would keep every socket waiting. (A prime, as in tokio's
+/// `event_interval` of 61: it avoids falling into step with periodic work.)
+pub(crate) const POLLS_PER_IO_CHECK: u32 = 61;
+
+pub(crate) struct Core {
+    pub(crate) reactor: Rc<Reactor>,
+    /// Every task that has not completed, by slot.
+    tasks: RefCell<Slab<Rc<dyn Schedulable>>>,
+    /// Tasks to poll, in order. May hold stale entries (a task woken, then
+    /// aborted, or completed); `run_task` skips them by id.
+    queue: RefCell<VecDeque<Entry>>,
+    shared: Arc<Shared>,
+    /// Next task (or `block_on` call) id.
+    next_id: Cell<u64>,
+    /// Set once the runtime is being dropped: new tasks are dropped at once.
+    shutting_down: Cell<bool>,
+    pub(crate) timers: Rc<RefCell<crate::time::Timers>>,
+    pub(crate) stats: CoreStats,
+}
+
+/// The executor's share of the runtime statistics.
+#[derive(Default)]
+pub(crate) struct CoreStats {
+    pub(crate) spawned: Cell<u64>,
+    pub(crate) completed: Cell<u64>,
+    pub(crate) polls: Cell<u64>,
+    pub(crate) local_wakes: Cell<u64>,
+    pub(crate) remote_wakes: Cell<u64>,
+    pub(crate) timers_fired: Cell<u64>,
+}
+
+fn bump(c: &Cell<u64>, n: u64) {
+    c.set(c.get() + n);
+}
+
+impl Core {
+    pub(crate) fn new(event_capacity: usize) -> io::Result<Core> {
+        let reactor = Rc::new(Reactor::new(event_capacity)?);
+        let bell = EventFd::new()?;
+        reactor.add_waker_fd(std::os::fd::AsRawFd::as_raw_fd(&bell))?;
+        Ok(Core {
+            reactor,
+            tasks: RefCell::new(Slab::new()),
+            queue: RefCell::new(VecDeque::new()),
+            shared: Arc::new(Shared::new(bell)),
+            next_id: Cell::new(1),
+            shutting_down: Cell::new(false),
+            timers: Rc::new(RefCell::new(crate::time::Timers::new())),
+            stats: CoreStats::default(),
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn alive(&self) -> usize {
+        self.tasks.borrow().len()
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        id
+    }
+
+    /// A fresh waker handle for the future given to `block_on`.
+    pub(crate) fn main_handle(&self) -> Arc<WakeHandle> {
+        let entry = Entry {
+            slot: MAIN_SLOT,
+            id: self.next_id(),
+        };
+        self.push(entry, false);
+        Arc::new(WakeHandle::new(entry, self.shared.clone()))
+    }
+
+    /// A local wake (or an abort, with `front`).
+    pub(crate) fn push(&self, entry: Entry, front: bool) {
+        bump(&self.stats.local_wakes, 1);
+        super::trace::wake(entry, false);
+        let mut queue = self.queue.borrow_mut();
+        if front {
+            queue.push_front(entry);
+        } else {
+            queue.push_back(entry);
+        }
+    }
+
+    pub(crate) fn pop(&self) -> Option<Entry> {
+        self.queue.borrow_mut().pop_front()
+    }
+
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let mut tasks = self.tasks.borrow_mut();
+        let entry = Entry {
+            slot: tasks.vacant_key(),
+            id: self.next_id(),
+        };
+        let handle = Arc::new(WakeHandle::new(entry, self.shared.clone()));
+        let task = Rc::new(Task::new(future, Header::new(handle)));
+        bump(&self.stats.spawned, 1);
+        if self.shutting_down.get() {
+            drop(tasks);
+            // Spawned from a destructor during shutdown: it will never run.
+            task.cancel();
+            return JoinHandle::new(task);
+        }
+        tasks.insert(task.clone());
+        drop(tasks);
+        super::trace::spawn(entry);
+        self.queue.borrow_mut().push_back(entry);
+        JoinHandle::new(task)
+    }
+
+    /// Polls the task `entry` names, if it is still that task.
+    pub(crate) fn run_task(&self, entry: Entry) {
+        let task = match self.tasks.borrow().get(entry.slot) {
+            Some(t) if t.header().id() == entry.id => t.clone(),
+            _ => return, // completed or aborted since it was queued
+        };
+        let header = task.header();
+        header.handle.unschedule();
+        bump(&self.stats.polls, 1);
+        self.reactor.reset_budget();
+        let started = super::trace::poll_start();
+        let completed = task.run();
+        super::trace::poll_end(entry, started, completed);
+        if completed {
+            self.complete(entry, task);
+        }
+    }
+
+    /// Removes a completed task and tells whoever awaits it.
+    fn complete(&self, entry: Entry, task: Rc<dyn Schedulable>) {
+        let removed = {
+            let mut tasks = self.tasks.borrow_mut();
+            match tasks.get(entry.slot) {
+                Some(t) if t.header().id() == entry.id => Some(tasks.remove(entry.slot)),
+                _ => None,
+            }
+        };
+        bump(&self.stats.completed, 1);
+        let header = task.header();
+        if let Some(waker) = header.take_join_waker() {
+            waker.wake();
+        }
+        if header.is(DETACHED) {
+            task.drop_output();
+        }
+        drop(removed);
+    }
+
+    /// One look at the outside world: remote wakes, I/O events, timers.
+    /// Blocks (until the next timer, or forever) only if `may_block` and
+    /// nothing is runnable.
+    pub(crate) fn turn(&self, may_block: bool) -> io::Result<()> {
+        self.drain_remote();
+        let mut timeout = Some(Duration::ZERO);
+        let mut sleeping = false;
+        if may_block && self.queue.borrow().is_empty() {
+            timeout = self
+                .timers
+                .borrow()
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(Instant::now()));
+            sleeping = timeout != Some(Duration::ZERO) && self.shared.prepare_sleep();
+            if !sleeping {
+                timeout = Some(Duration::ZERO);
+            }
+        }
+        let result = self.reactor.turn(timeout);
+        if sleeping {
+            self.shared.woke_up();
+        }
+        let turn = result?;
+        if turn.remote {
+            self.shared.silence_bell();
+        }
+        self.drain_remote();
+        self.fire_timers();
+        Ok(())
+    }
+
+    fn drain_remote(&self) {
+        let n = self.shared.drain_into(&mut *self.queue.borrow_mut());
+        bump(&self.stats.remote_wakes, n as u64);
+    }
+
+    fn fire_timers(&self) {
+        let mut wakers = Vec::new();
+        let n = {
+            let mut timers = self.timers.borrow_mut();
+            if timers.is_empty() {
+                return;
+            }
+            timers.take_expired(Instant::now(), &mut wakers)
+        };
+        bump(&self.stats.timers_fired, n as u64);
+        for waker in wakers {
+            super::trace::timer_fired();
+            waker.wake();
+        }
+    }
+
+    /// Drops every task's future, repeatedly, until none is left (a
+    /// destructor may spawn; such tasks are dropped at once, see `spawn`).
+    pub(crate) fn shutdown(&self) {
+        self.shutting_down.set(true);
+        loop {
+            let tasks: Vec<_> = self.tasks.borrow_mut().drain().collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in &tasks {
+                task.cancel();
+                if let Some(waker) = task.header().take_join_waker() {
+                    waker.wake();
+                }
+                if task.header().is(DETACHED) {
+                    task.drop_output();
+                }
+            }
+            drop(tasks);
+        }
+        self.queue.borrow_mut().clear();
+        self.shared.close();
+    }
+}

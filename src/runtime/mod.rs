@@ -1,0 +1,242 @@
+//! The runtime: one thread, one loop, one reactor.
+//!
+//! [`Runtime::block_on`] runs the loop:
+//!
+//! 1. poll runnable tasks (and the `block_on` future when woken), in wake
+//!    order, up to [`POLLS_PER_IO_CHECK`](core::POLLS_PER_IO_CHECK) polls;
+//! 2. look at the outside world: remote wakes, I/O events (through the
+//!    reactor), expired timers. Block in `epoll_wait` only if nothing is
+//!    runnable, until the next timer's deadline;
+//! 3. repeat, until the `block_on` future is ready.
+//!
+//! Dropping the runtime drops every task's future (running their
+//! destructors), frees every registration they held and closes the epoll
+//! and event fds.
+
+pub(crate) mod context;
+mod core;
+mod join;
+mod stats;
+mod task;
+pub(crate) mod trace;
+mod waker;
+
+pub use join::{JoinError, JoinHandle};
+pub use stats::{stats, Stats};
+
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use self::core::{Core, POLLS_PER_IO_CHECK};
+use crate::reactor::Reactor;
+use waker::MAIN_SLOT;
+
+/// An ember runtime: an executor and a reactor on the current thread.
+///
+/// Most programs call [`ember::block_on`](crate::block_on), which builds a
+/// runtime, runs one future and drops the runtime. Build one yourself to
+/// choose its settings ([`Runtime::builder`]) or to run several futures on
+/// the same set of tasks.
+///
+/// `Runtime` is `!Send`: its tasks are not `Send` and never leave the thread.
+///
+/// ```
+/// let rt = ember::Runtime::new()?;
+/// let handle = rt.spawn(async { "spawned before block_on" });
+/// let s = rt.block_on(async { handle.await.unwrap() });
+/// assert_eq!(s, "spawned before block_on");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+/// Settings for a [`Runtime`].
+#[derive(Debug, Clone)]
+pub struct Builder {
+    event_capacity: usize,
+    blocking_threads: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder {
+            event_capacity: 1024,
+            blocking_threads: 8,
+        }
+    }
+}
+
+impl Builder {
+    /// How many events one `epoll_wait` may return (default 1,024). More
+    /// events wait for the next call; none is lost.
+    pub fn event_capacity(mut self, n: usize) -> Builder {
+        self.event_capacity = n.max(1);
+        self
+    }
+
+    /// The most threads the blocking pool may start (default 8).
+    pub fn blocking_threads(mut self, n: usize) -> Builder {
+        self.blocking_threads = n.max(1);
+        self
+    }
+
+    /// Creates the runtime: an epoll instance and an eventfd.
+    pub fn build(self) -> io::Result<Runtime> {
+        trace::init();
+        let _ = self.blocking_threads;
+        Ok(Runtime {
+            core: Rc::new(Core::new(self.event_capacity)?),
+        })
+    }
+}
+
+impl Runtime {
+    /// A runtime with the default settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// Settings to build a runtime with.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Spawns a task on this runtime. It runs when the runtime runs (inside
+    /// [`block_on`](Self::block_on)).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.spawn(future)
+    }
+
+    /// Runs `future` to completion on this thread, running the runtime's
+    /// tasks meanwhile. Tasks still alive when it returns stay in the
+    /// runtime and run again at the next `block_on`.
+    ///
+    /// A panic in `future` propagates out of `block_on`; a panic in a task
+    /// is caught and reported through its [`JoinHandle`].
+    ///
+    /// # Panics
+    /// If a runtime is already running on this thread, or if `epoll_wait`
+    /// fails (which only happens if the epoll fd was closed behind ember's
+    /// back).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = context::enter(&self.core);
+        let core = &self.core;
+        let main = core.main_handle();
+        let main_entry = main.entry;
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            let mut polls = 0;
+            while let Some(entry) = core.pop() {
+                if entry.slot == MAIN_SLOT {
+                    if entry != main_entry {
+                        continue; // left over from an earlier `block_on`
+                    }
+                    main.unschedule();
+                    core.reactor.reset_budget();
+                    if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                        return output;
+                    }
+                } else {
+                    core.run_task(entry);
+                }
+                polls += 1;
+                if polls == POLLS_PER_IO_CHECK {
+                    polls = 0;
+                    self.turn(false);
+                }
+            }
+            self.turn(true);
+        }
+    }
+
+    fn turn(&self, may_block: bool) {
+        if let Err(e) = self.core.turn(may_block) {
+            panic!("ember: epoll_wait failed, the runtime cannot go on: {e}");
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Destructors that run now may spawn or create sockets: let them
+        // find this runtime (unless another one is running on the thread).
+        let _enter = context::try_enter(&self.core);
+        self.core.shutdown();
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("tasks", &self.core.alive())
+            .finish()
+    }
+}
+
+/// Runs `future` to completion on a new runtime, then drops the runtime and
+/// every task still alive in it.
+///
+/// # Panics
+/// If a runtime is already running on this thread (`.await` the future
+/// instead), or if the runtime cannot be created (no fds left).
+///
+/// ```
+/// let answer = ember::block_on(async { 42 });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let rt = Runtime::new()
+        .unwrap_or_else(|e| panic!("ember::block_on could not create a runtime: {e}"));
+    rt.block_on(future)
+}
+
+/// Spawns a task on the current runtime and returns its [`JoinHandle`].
+///
+/// The future needs no `Send` bound: it stays on this thread.
+///
+/// # Panics
+/// Outside an ember runtime.
+///
+/// ```
+/// use std::rc::Rc;
+/// ember::block_on(async {
+///     let shared = Rc::new(5); // not Send, and that is fine
+///     let s = shared.clone();
+///     let h = ember::spawn(async move { *s + 1 });
+///     assert_eq!(h.await.unwrap(), 6);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    current_core("ember::spawn").spawn(future)
+}
+
+#[track_caller]
+pub(crate) fn current_core(what: &str) -> Rc<Core> {
+    context::current().unwrap_or_else(|| {
+        panic!(
+            "`{what}` called outside an ember runtime: call it from code running \
+             inside `ember::block_on` (or `Runtime::block_on`)"
+        )
+    })
+}
+
+/// The current runtime's reactor, for I/O constructors.
+#[track_caller]
+pub(crate) fn current_reactor() -> Rc<Reactor> {
+    current_core("an ember I/O constructor").reactor.clone()
+}

@@ -1,0 +1,180 @@
+//! Wakers: how a task gets back on the run queue, from this thread or any
+//! other.
+//!
+//! Created once per task by the executor (`Core::spawn`), cloned by every
+//! future that waits. A [`WakeHandle`] names its task by run-queue
+//! [`Entry`] (slab slot and unique id), never by pointer, so it is `Send +
+//! Sync` while the task itself stays on its thread, and a waker of a task
+//! whose slot was reused cannot wake the new occupant: the ids differ.
+//!
+//! # Two paths
+//! - **Local** (the wake happens on the loop's thread, inside the runtime):
+//!   push the entry on the run queue. No syscall, no lock; one atomic swap
+//!   on `scheduled`.
+//! - **Remote** (another thread, or no runtime entered): push the entry on
+//!   the `Shared` queue under its mutex, and ring the eventfd only if the
+//!   loop may be asleep in `epoll_wait` and nobody rang since it last looked.
+//!
+//! # The sleep handshake
+//! The loop stores `sleeping = true` and then checks `pending`; a remote
+//! waker stores `pending = true` and then checks `sleeping`. Both use
+//! `SeqCst`, so at least one of them sees the other: either the loop notices
+//! the pending wake and does not block, or the waker rings the bell.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Wake;
+
+use crate::sys::eventfd::EventFd;
+
+/// A run-queue entry: a task's slab slot and its unique id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) slot: usize,
+    pub(crate) id: u64,
+}
+
+/// The slot that stands for the future given to `block_on`.
+pub(crate) const MAIN_SLOT: usize = usize::MAX;
+
+/// What wakers share with the loop across threads.
+pub(crate) struct Shared {
+    remote: Mutex<Remote>,
+    /// The remote queue is not empty.
+    pending: AtomicBool,
+    /// The loop is about to block, or is blocked, in `epoll_wait`.
+    sleeping: AtomicBool,
+}
+
+struct Remote {
+    queue: Vec<Entry>,
+    /// The doorbell; `None` once the runtime is gone (wakes become no-ops).
+    bell: Option<EventFd>,
+    /// Rung since the loop last drained the queue.
+    rung: bool,
+}
+
+impl Shared {
+    pub(crate) fn new(bell: EventFd) -> Shared {
+        Shared {
+            remote: Mutex::new(Remote {
+                queue: Vec::new(),
+                bell: Some(bell),
+                rung: false,
+            }),
+            pending: AtomicBool::new(false),
+            sleeping: AtomicBool::new(false),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Remote> {
+        // A panic while holding this lock cannot leave the queue
+        // inconsistent (push and swap are the only operations), so poisoning
+        // is ignored.
+        self.remote.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `entry` from another thread and rings the bell if needed.
+    pub(crate) fn schedule_remote(&self, entry: Entry) {
+        let mut remote = self.lock();
+        if remote.bell.is_none() {
+            return; // the runtime is gone
+        }
+        remote.queue.push(entry);
+        self.pending.store(true, Ordering::SeqCst);
+        if self.sleeping.load(Ordering::SeqCst) && !remote.rung {
+            remote.rung = true;
+            if let Some(bell) = &remote.bell {
+                bell.ring();
+            }
+        }
+    }
+
+    /// Moves every remote wake into `out`. Cheap when there is none: one
+    /// atomic load.
+    pub(crate) fn drain_into(&self, out: &mut impl Extend<Entry>) -> usize {
+        if !self.pending.load(Ordering::SeqCst) {
+            return 0;
+        }
+        let mut remote = self.lock();
+        self.pending.store(false, Ordering::SeqCst);
+        remote.rung = false;
+        let n = remote.queue.len();
+        out.extend(remote.queue.drain(..));
+        n
+    }
+
+    /// Resets the bell after epoll reported it.
+    pub(crate) fn silence_bell(&self) {
+        if let Some(bell) = &self.lock().bell {
+            bell.drain();
+        }
+    }
+
+    /// Announces that the loop will block; `false` if a remote wake is
+    /// already pending (then the loop must not block).
+    pub(crate) fn prepare_sleep(&self) -> bool {
+        self.sleeping.store(true, Ordering::SeqCst);
+        if self.pending.load(Ordering::SeqCst) {
+            self.sleeping.store(false, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    pub(crate) fn woke_up(&self) {
+        self.sleeping.store(false, Ordering::SeqCst);
+    }
+
+    /// The runtime is gone: close the bell and forget queued wakes. Later
+    /// wakes do nothing.
+    pub(crate) fn close(&self) {
+        let mut remote = self.lock();
+        remote.bell = None;
+        remote.queue = Vec::new();
+    }
+}
+
+/// One task's waker.
+pub(crate) struct WakeHandle {
+    pub(crate) entry: Entry,
+    /// The task is on a run queue (local or remote) and will be polled.
+    /// Set by a wake, cleared by the executor just before it polls the task;
+    /// a wake that finds it set does nothing.
+    scheduled: AtomicBool,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl WakeHandle {
+    /// A handle for a task that is already on the run queue.
+    pub(crate) fn new(entry: Entry, shared: Arc<Shared>) -> WakeHandle {
+        WakeHandle {
+            entry,
+            scheduled: AtomicBool::new(true),
+            shared,
+        }
+    }
+
+    /// Called by the executor right before a poll. `AcqRel`: a remote wake
+    /// that found `scheduled` set (and so did not queue) published its data
+    /// before its swap, and this swap reads that value, so the poll sees it.
+    pub(crate) fn unschedule(&self) {
+        self.scheduled.swap(false, Ordering::AcqRel);
+    }
+}
+
+impl Wake for WakeHandle {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.scheduled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if !super::context::schedule_local(&self.shared, self.entry, false) {
+            super::trace::wake(self.entry, true);
+            self.shared.schedule_remote(self.entry);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! Tasks: handles, errors, and cooperative yielding.
+//!
+//! A task is a future spawned with [`spawn`](crate::spawn); it runs on the
+//! runtime's thread, interleaved with the others at each `.await` that
+//! returns `Pending`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub use crate::runtime::{JoinError, JoinHandle};
+pub use crate::spawn;
+
+/// Returns `Pending` once, after waking itself: the task goes to the back
+/// of the run queue and every other runnable task gets a turn first.
+///
+/// # Cancel safety
+/// Cancel safe.
+///
+/// ```
+/// ember::block_on(async {
+///     for _ in 0..3 {
+///         ember::task::yield_now().await;
+///     }
+/// });
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// Future of [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -61,3 +61,8 @@ pub mod task;
 pub mod time;
 
 pub use runtime::{block_on, spawn, Builder, Runtime};
+
+// Compiles the README's examples as doctests, so its first screen cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -40,9 +40,8 @@ impl Socket {
         // SAFETY: no pointers; valid constants.
         let raw = cvt(unsafe { libc::socket(domain, ty, 0) })?;
         // SAFETY: `raw` is a fresh fd owned by nobody else.
-        Ok(Socket {
-            fd: unsafe { OwnedFd::from_raw_fd(raw) },
-        })
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        Ok(Socket { fd })
     }
 
     /// Takes ownership of a socket made elsewhere (std, another crate) and
@@ -83,9 +82,8 @@ impl Socket {
             libc::accept4(self.raw(), storage.as_mut_ptr().cast(), &mut len, flags)
         })?;
         // SAFETY: `raw` is a fresh fd owned by nobody else.
-        let socket = Socket {
-            fd: unsafe { OwnedFd::from_raw_fd(raw) },
-        };
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let socket = Socket { fd };
         // SAFETY: the kernel wrote a sockaddr of `len` bytes into `storage`
         // (zeroed beforehand, so the rest is initialised too).
         let addr = from_raw(unsafe { storage.assume_init_ref() }, len)?;

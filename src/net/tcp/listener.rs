@@ -53,8 +53,9 @@ pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 ///             }
 ///         });
 ///     }
-/// })
-/// # ;
+///     # #[allow(unreachable_code)]
+///     # Ok::<(), std::io::Error>(())
+/// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct TcpListener {

@@ -39,6 +39,29 @@
 //! future inside its task cell). `docs/unsafe.md` lists every site and the
 //! invariant it relies on.
 //!
+//! # What crosses threads
+//! Tasks, sockets, `JoinHandle`s and the `Runtime` stay on their thread
+//! (`!Send`); `Waker`s and `JoinError`s may go anywhere. The compiler checks
+//! both directions:
+//!
+//! ```
+//! fn send_sync<T: Send + Sync>() {}
+//! send_sync::<ember::task::JoinError>();
+//! send_sync::<std::task::Waker>();
+//! ```
+//! ```compile_fail
+//! fn send<T: Send>() {}
+//! send::<ember::net::TcpStream>();
+//! ```
+//! ```compile_fail
+//! fn send<T: Send>() {}
+//! send::<ember::task::JoinHandle<()>>();
+//! ```
+//! ```compile_fail
+//! fn send<T: Send>() {}
+//! send::<ember::Runtime>();
+//! ```
+//!
 //! # Map
 //! - [`block_on`], [`spawn`], [`Runtime`], [`Builder`]: the executor.
 //! - [`task`]: `JoinHandle`, `JoinError`, `yield_now`.

@@ -5,7 +5,6 @@
 
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Mutex;
@@ -35,16 +34,13 @@ use super::task::{JoinTarget, Payload, ABORT, COMPLETE, DETACHED, RUNNING};
 /// assert_eq!(v, 42);
 /// ```
 pub struct JoinHandle<T> {
+    // The `Rc` makes the handle `!Send`, as it must be.
     task: Rc<dyn JoinTarget<T>>,
-    _not_send: PhantomData<*const ()>,
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: Rc<dyn JoinTarget<T>>) -> JoinHandle<T> {
-        JoinHandle {
-            task,
-            _not_send: PhantomData,
-        }
+        JoinHandle { task }
     }
 
     /// Cancels the task. Its future is dropped at the latest before the

@@ -12,6 +12,11 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use super::{cvt, cvt_retry};
 
+/// The most slices one `sendmsg` takes (`UIO_MAXIOV`); callers pass at most
+/// this many, so that "fewer bytes sent than offered" still means "the send
+/// buffer is full".
+pub(crate) const MAX_IOV: usize = libc::UIO_MAXIOV as usize;
+
 /// A non-blocking, close-on-exec socket.
 ///
 /// # Invariant
@@ -147,13 +152,14 @@ impl Socket {
         Ok(n as usize)
     }
 
-    /// Vectored send (`sendmsg(2)`), also with `MSG_NOSIGNAL`.
+    /// Vectored send (`sendmsg(2)`), also with `MSG_NOSIGNAL`. Sends from at
+    /// most [`MAX_IOV`] slices.
     pub(crate) fn send_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         // SAFETY: an all-zero msghdr is valid (no name, no control data).
         let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
         // `IoSlice` is guaranteed ABI-compatible with `iovec` on Unix.
         msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-        msg.msg_iovlen = bufs.len().min(libc::UIO_MAXIOV as usize) as _;
+        msg.msg_iovlen = bufs.len().min(MAX_IOV) as _;
         // SAFETY: `msg` points at `msg_iovlen` live iovecs that describe
         // readable memory borrowed for the duration of the call.
         let n = cvt_retry(|| unsafe { libc::sendmsg(self.raw(), &msg, libc::MSG_NOSIGNAL) })?;

@@ -15,7 +15,7 @@ use std::task::{ready, Context, Poll};
 
 use crate::io::{AsyncRead, AsyncWrite};
 use crate::reactor::{Direction, Registration};
-use crate::sys::socket::{ConnectStart, Socket};
+use crate::sys::socket::{ConnectStart, Socket, MAX_IOV};
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 
@@ -246,6 +246,10 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        // Offer only what one sendmsg takes, so that a short count really
+        // means a full send buffer (clearing readiness on anything else
+        // would wait for an edge that never comes).
+        let bufs = &bufs[..bufs.len().min(MAX_IOV)];
         let len: usize = bufs.iter().map(|b| b.len()).sum();
         self.reg.poll_io(
             cx,

@@ -36,10 +36,27 @@ pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
     EnterGuard(())
 }
 
-/// Like [`enter`], but does nothing if some runtime is already current.
-pub(crate) fn try_enter(core: &Rc<Core>) -> Option<EnterGuard> {
-    let busy = CURRENT.with(|c| c.borrow().is_some());
-    (!busy).then(|| enter(core))
+/// Makes `core` the thread's runtime until the guard drops, then restores
+/// whatever was current before (possibly another runtime). Used by a
+/// runtime's teardown, which may run inside another runtime's task: the
+/// destructors it runs must spawn into, and register with, the dying
+/// runtime, not the one around it.
+pub(crate) fn swap(core: &Rc<Core>) -> SwapGuard {
+    let previous = CURRENT.with(|c| c.replace(Some(core.clone())));
+    SwapGuard { previous }
+}
+
+/// Restores the previous runtime on drop.
+pub(crate) struct SwapGuard {
+    previous: Option<Rc<Core>>,
+}
+
+impl Drop for SwapGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let dying = CURRENT.try_with(|c| c.replace(previous)).ok().flatten();
+        drop(dying);
+    }
 }
 
 impl Drop for EnterGuard {

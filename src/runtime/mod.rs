@@ -169,8 +169,8 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         // Destructors that run now may spawn or create sockets: let them
-        // find this runtime (unless another one is running on the thread).
-        let _enter = context::try_enter(&self.core);
+        // find this runtime, even if another one runs on the thread.
+        let _current = context::swap(&self.core);
         self.core.shutdown();
     }
 }

@@ -206,9 +206,11 @@ impl<F: Future> Schedulable for Task<F> {
 
     fn drop_output(&self) {
         // Move the output out and drop it after the borrow ends: its
-        // destructor is user code.
+        // destructor is user code. Nobody awaits it, so a panic there has
+        // nowhere to go; like a panic in `poll`, it must not take the
+        // runtime down, so it is caught and dropped.
         let output = std::mem::replace(&mut *self.stage.borrow_mut(), Stage::Consumed);
-        drop(output);
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
     }
 }
 

@@ -8,7 +8,7 @@
 #           with 64-byte messages
 #
 # Runs SERVER under `strace -f -c`, drives it with `loadgen --rtts`, then
-# stops it with SIGINT (strace passes it on and writes its summary). Prints
+# stops it with SIGTERM, after which strace writes its summary. Prints
 # strace's table and two ratios over CONNS*RTTS round trips:
 #   * I/O path: read/recv*/write/send*/epoll_wait/epoll_pwait*/poll/
 #     select/accept* calls, i.e. the per-message work plus accept4, which
@@ -48,15 +48,37 @@ if [[ $server != */* ]]; then
 else
     server_path=$server
 fi
-(cd "$root" && timeout 900 cargo build --quiet --release -p ember-bench "${features[@]}" "${bins[@]}")
+(cd "$root" && timeout 900 cargo build --release -p ember-bench "${features[@]}" "${bins[@]}")
 [[ -x $server_path ]] || { echo "syscalls.sh: no executable $server_path" >&2; exit 1; }
 
 work=$(mktemp -d)
 strace_pid=
+
+# Stops the traced server and waits (bounded) for strace to write its summary.
+# The signal goes to the server itself, strace's only child: strace with
+# `-o FILE PROG` blocks fatal signals, and a background job ignores SIGINT.
+stop_server() {
+    local server_pid
+    server_pid=$(pgrep -P "$strace_pid" || true)
+    if [[ -n $server_pid ]]; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+    fi
+    for _ in $(seq 100); do
+        kill -0 "$strace_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$strace_pid" 2>/dev/null; then
+        echo "syscalls.sh: server did not exit after SIGTERM, killing it" >&2
+        if [[ -n $server_pid ]]; then
+            kill -KILL "$server_pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$strace_pid" || true
+    strace_pid=
+}
 cleanup() {
-    if [[ -n $strace_pid ]] && kill -0 "$strace_pid" 2>/dev/null; then
-        kill -INT "$strace_pid" 2>/dev/null || true
-        wait "$strace_pid" 2>/dev/null || true
+    if [[ -n $strace_pid ]]; then
+        stop_server
     fi
     rm -rf "$work"
 }
@@ -83,10 +105,7 @@ echo "server: $server on $addr (under strace -f -c)"
 result=$(timeout 300 "$bin_dir/loadgen" --addr "$addr" --conns "$conns" --size 64 --rtts "$rtts")
 echo "loadgen: $result"
 
-# SIGINT to strace: it sends SIGINT to the server, detaches, writes the summary.
-kill -INT "$strace_pid"
-wait "$strace_pid" || true
-strace_pid=
+stop_server
 
 echo
 cat "$work/strace.txt"

@@ -67,7 +67,7 @@
 //! - [`task`]: `JoinHandle`, `JoinError`, `yield_now`.
 //! - [`net`]: `TcpListener`, `TcpStream`.
 //! - [`io`]: `AsyncRead`, `AsyncWrite`, their extension traits, `copy`.
-//! - [`time`]: `sleep`, `sleep_until`.
+//! - [`time`]: `sleep`, `sleep_until`, `timeout`, `interval`.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.
 

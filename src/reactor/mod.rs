@@ -113,7 +113,7 @@ impl Reactor {
 
     /// Registers the runtime's eventfd under [`WAKE_TOKEN`].
     pub(crate) fn add_waker_fd(&self, fd: RawFd) -> io::Result<()> {
-        self.epoll.add(fd, WAKE_TOKEN)
+        self.epoll.add_readable(fd, WAKE_TOKEN)
     }
 
     /// How many sources are registered now.

@@ -15,6 +15,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,7 +102,8 @@ impl Core {
             slot: MAIN_SLOT,
             id: self.next_id(),
         };
-        self.push(entry, false);
+        // Scheduled for its first poll; not a wake.
+        self.queue.borrow_mut().push_back(entry);
         Arc::new(WakeHandle::new(entry, self.shared.clone()))
     }
 
@@ -121,6 +123,7 @@ impl Core {
         self.queue.borrow_mut().pop_front()
     }
 
+    #[track_caller]
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -132,7 +135,7 @@ impl Core {
             id: self.next_id(),
         };
         let handle = Arc::new(WakeHandle::new(entry, self.shared.clone()));
-        let task = Rc::new(Task::new(future, Header::new(handle)));
+        let task = Rc::new(Task::new(future, Header::new(handle, Location::caller())));
         bump(&self.stats.spawned, 1);
         if self.shutting_down.get() {
             drop(tasks);
@@ -142,7 +145,7 @@ impl Core {
         }
         tasks.insert(task.clone());
         drop(tasks);
-        super::trace::spawn(entry);
+        super::trace::spawn(entry, task.header().spawned_at);
         self.queue.borrow_mut().push_back(entry);
         JoinHandle::new(task)
     }
@@ -159,7 +162,7 @@ impl Core {
         self.reactor.reset_budget();
         let started = super::trace::poll_start();
         let completed = task.run();
-        super::trace::poll_end(entry, started, completed);
+        super::trace::poll_end(entry, header.spawned_at, started, completed);
         if completed {
             self.complete(entry, task);
         }

@@ -107,6 +107,7 @@ impl Runtime {
 
     /// Spawns a task on this runtime. It runs when the runtime runs (inside
     /// [`block_on`](Self::block_on)).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -126,7 +127,9 @@ impl Runtime {
     /// If a runtime is already running on this thread, or if `epoll_wait`
     /// fails (which only happens if the epoll fd was closed behind ember's
     /// back).
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let called_at = std::panic::Location::caller();
         let _enter = context::enter(&self.core);
         let core = &self.core;
         let main = core.main_handle();
@@ -143,7 +146,10 @@ impl Runtime {
                     }
                     main.unschedule();
                     core.reactor.reset_budget();
-                    if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    let started = trace::poll_start();
+                    let poll = future.as_mut().poll(&mut cx);
+                    trace::poll_end(entry, called_at, started, poll.is_ready());
+                    if let Poll::Ready(output) = poll {
                         return output;
                     }
                 } else {
@@ -194,6 +200,7 @@ impl std::fmt::Debug for Runtime {
 /// let answer = ember::block_on(async { 42 });
 /// assert_eq!(answer, 42);
 /// ```
+#[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let rt = Runtime::new()
         .unwrap_or_else(|e| panic!("ember::block_on could not create a runtime: {e}"));

@@ -8,6 +8,7 @@
 //! Lines look like `ember: poll task 3 -> pending (2.1µs)`; `docs/` walks
 //! through a traced run.
 
+use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -95,9 +96,9 @@ pub(crate) fn wake(entry: Entry, remote: bool) {
 }
 
 #[inline]
-pub(crate) fn spawn(entry: Entry) {
+pub(crate) fn spawn(entry: Entry, at: &Location<'_>) {
     if on() {
-        eprintln!("ember: spawn {}", name(entry));
+        eprintln!("ember: spawn {} at {at}", name(entry));
     }
 }
 
@@ -107,10 +108,14 @@ pub(crate) fn poll_start() -> Option<Instant> {
 }
 
 #[inline]
-pub(crate) fn poll_end(entry: Entry, started: Option<Instant>, completed: bool) {
+pub(crate) fn poll_end(entry: Entry, at: &Location<'_>, started: Option<Instant>, completed: bool) {
     if let Some(t) = started {
         let what = if completed { "ready" } else { "pending" };
-        eprintln!("ember: poll {} -> {what} ({:?})", name(entry), t.elapsed());
+        let took = t.elapsed();
+        eprintln!(
+            "ember: poll {} (spawned at {at}) -> {what} in {took:?}",
+            name(entry)
+        );
     }
 }
 

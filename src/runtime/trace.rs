@@ -51,18 +51,24 @@ pub(crate) fn wait_done(timeout: Option<Duration>, events: usize) {
 }
 
 #[inline]
-pub(crate) fn event(token: u64, bits: u32) {
+pub(crate) fn event(fd: std::os::fd::RawFd, bits: u32) {
     if on() {
-        if token == crate::reactor::WAKE_TOKEN {
-            eprintln!("ember:   event: remote-wake bell");
-        } else {
-            eprintln!(
-                "ember:   event: source {} (gen {}) {}",
-                token & u64::from(u32::MAX),
-                token >> 32,
-                describe(bits)
-            );
-        }
+        eprintln!("ember:   event: fd {fd} {}", describe(bits));
+    }
+}
+
+#[inline]
+pub(crate) fn register(fd: std::os::fd::RawFd, added: bool) {
+    if on() {
+        let what = if added { "register" } else { "deregister" };
+        eprintln!("ember: {what} fd {fd}");
+    }
+}
+
+#[inline]
+pub(crate) fn bell() {
+    if on() {
+        eprintln!("ember:   event: remote-wake bell");
     }
 }
 

@@ -196,7 +196,13 @@ impl Core {
         let mut timeout = Some(Duration::ZERO);
         let mut sleeping = false;
         if may_block && self.queue.borrow().is_empty() {
-            timeout = self.timers.borrow().wait_timeout(Instant::now());
+            let timers = self.timers.borrow();
+            // No clock read when no timer is armed (the common server case).
+            timeout = match timers.is_empty() {
+                true => None,
+                false => timers.wait_timeout(Instant::now()),
+            };
+            drop(timers);
             sleeping = timeout != Some(Duration::ZERO) && self.shared.prepare_sleep();
             if !sleeping {
                 timeout = Some(Duration::ZERO);

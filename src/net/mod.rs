@@ -4,8 +4,12 @@
 //! reactor once (edge-triggered, both directions), and closed on drop.
 
 pub mod tcp;
+pub mod udp;
+pub mod unix;
 
 pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};

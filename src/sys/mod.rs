@@ -19,6 +19,7 @@ pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod socket;
 pub(crate) mod thread;
+mod unix_addr;
 
 use std::io;
 

@@ -17,13 +17,23 @@
 //! | a pipe, an eventfd, a tty | [`Async`] |
 
 mod async_fd;
+mod buf_reader;
+mod buf_writer;
 mod copy;
+mod copy_bidirectional;
+mod ext_buf_read;
 mod ext_read;
 mod ext_write;
+mod split;
 mod traits;
 
 pub use async_fd::Async;
-pub use copy::{copy, Copy};
+pub use buf_reader::BufReader;
+pub use buf_writer::BufWriter;
+pub use copy::{copy, copy_buf, Copy, CopyBuf};
+pub use copy_bidirectional::{copy_bidirectional, CopyBidirectional};
+pub use ext_buf_read::{AsyncBufReadExt, FillBuf, Lines, ReadLine, ReadUntil};
 pub use ext_read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
 pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll};
-pub use traits::{AsyncRead, AsyncWrite};
+pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
+pub use traits::{AsyncBufRead, AsyncRead, AsyncWrite};

@@ -62,8 +62,9 @@ impl CopyBuffer {
                 }
             }
             while self.pos < self.cap {
-                let n =
-                    ready!(writer.as_mut().poll_write(cx, &self.buf[self.pos..self.cap]))?;
+                let n = ready!(writer
+                    .as_mut()
+                    .poll_write(cx, &self.buf[self.pos..self.cap]))?;
                 if n == 0 {
                     return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                 }

@@ -99,9 +99,7 @@ pub trait AsyncBufReadExt: AsyncBufRead {
     where
         Self: Unpin,
     {
-        FillBuf {
-            reader: Some(self),
-        }
+        FillBuf { reader: Some(self) }
     }
 
     /// Marks `amt` bytes returned by [`fill_buf`](Self::fill_buf) as read.

@@ -80,7 +80,9 @@ pub struct ReuniteError<T>(pub ReadHalf<T>, pub WriteHalf<T>);
 /// Borrows `T` for one call (see the module docs for why this never fails).
 fn with<T: Unpin, R>(shared: &RefCell<T>, f: impl FnOnce(Pin<&mut T>) -> R) -> R {
     let mut stream = shared.try_borrow_mut().unwrap_or_else(|_| {
-        panic!("io::split: a half was polled from inside a poll of the other half of the same value")
+        panic!(
+            "io::split: a half was polled from inside a poll of the other half of the same value"
+        )
     });
     f(Pin::new(&mut *stream))
 }

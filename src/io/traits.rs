@@ -144,10 +144,7 @@ impl<T: ?Sized + AsyncRead + Unpin> AsyncRead for Box<T> {
 
 macro_rules! deref_async_buf_read {
     () => {
-        fn poll_fill_buf(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-        ) -> Poll<io::Result<&[u8]>> {
+        fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
             Pin::new(&mut **self.get_mut()).poll_fill_buf(cx)
         }
 

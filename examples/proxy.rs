@@ -21,7 +21,8 @@ fn main() -> io::Result<()> {
         eprintln!("usage: proxy LISTEN_ADDR UPSTREAM_ADDR");
         std::process::exit(2);
     };
-    // Resolved once, before the loop starts: no name lookup per connection.
+    // Resolved once, before the loop starts (no name lookup per
+    // connection); the first address it resolves to is used.
     let upstream = upstream.to_socket_addrs()?.next().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,

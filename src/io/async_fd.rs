@@ -20,6 +20,13 @@
 //! out one line at a time. So every operation here passes `|_| false`:
 //! readiness is forgotten only when the syscall itself says `WouldBlock`.
 //! The cost is one extra syscall per burst on pipes, which do qualify.
+//!
+//! # Production notes
+//! async-io's `Async::readable()` waits for an event newer than the last
+//! one it saw; tokio's `AsyncFd` hands out a guard whose `clear_ready` the
+//! user calls after a `WouldBlock`. ember keeps the cached readiness that
+//! its sockets use and asks users to make their syscall inside `read_with`,
+//! so the one `WouldBlock` loop stays the only place readiness is cleared.
 
 use std::fmt;
 use std::future::poll_fn;

@@ -14,6 +14,10 @@
 //! that takes a `T` that owns its own half, a cycle no ordinary reader
 //! builds. Should it happen anyway, the borrow panics with a message rather
 //! than aliasing `&mut T`.
+//!
+//! Production note: tokio's `io::split` guards `T` with a lock, because its
+//! halves may move to tasks on other threads; ember's halves are `!Send`,
+//! so a `RefCell` (one flag check per call) is all it takes.
 
 use std::cell::RefCell;
 use std::fmt;

@@ -87,6 +87,32 @@ fn a_child_process_stdout_is_read_line_by_line() {
 }
 
 #[test]
+fn a_child_process_echoes_back_a_mebibyte_written_to_its_stdin() {
+    support::run(support::LIMIT, || async {
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn cat");
+        let stdin = Async::new(child.stdin.take().expect("piped stdin")).expect("Async::new");
+        let mut stdout =
+            Async::new(child.stdout.take().expect("piped stdout")).expect("Async::new");
+        let data = pattern(1 << 20); // far more than a pipe holds: both must flow
+        let expected = data.clone();
+        let writing = ember::spawn(async move {
+            let mut stdin = stdin;
+            stdin.write_all(&data).await.expect("write to cat");
+            // Dropping `stdin` closes the pipe: cat sees end of input.
+        });
+        let mut got = Vec::new();
+        stdout.read_to_end(&mut got).await.expect("read from cat");
+        writing.await.expect("writer task");
+        assert!(got == expected, "cat's output differs from its input");
+        assert!(child.wait().expect("wait").success());
+    });
+}
+
+#[test]
 fn an_eventfd_counts_through_read_with_and_write_with() {
     support::run(support::LIMIT, || async {
         let efd = Async::new(eventfd()).expect("Async::new(eventfd)");

@@ -7,6 +7,7 @@ mod support;
 use std::future::{poll_fn, Future};
 use std::io::{self, Read, Write};
 use std::pin::{pin, Pin};
+use std::sync::mpsc;
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
@@ -112,54 +113,61 @@ fn a_line_that_is_not_utf8_is_invalid_data_and_leaves_the_string_alone() {
 #[test]
 fn a_dropped_read_line_restores_the_string_and_next_line_keeps_the_partial_line() {
     support::run(support::LIMIT, || async {
-        let (stream, client) = with_std_client(|mut s| {
-            s.write_all(b"half a ").expect("client write");
-            thread::sleep(Duration::from_millis(50));
-            s.write_all(b"line\n").expect("client write");
-        })
-        .await;
+        // The client sends half a line, then the rest only when told to.
+        let half_a_line = || {
+            let (go, wait) = mpsc::channel::<()>();
+            let client = move |mut s: std::net::TcpStream| {
+                s.write_all(b"half a ").expect("client write");
+                wait.recv().expect("go");
+                s.write_all(b"line\n").expect("client write");
+            };
+            (go, client)
+        };
+
+        let (go, client) = half_a_line();
+        let (stream, client) = with_std_client(client).await;
+        stream.readable().await.expect("readable"); // the first half is in
         let mut reader = BufReader::new(stream);
-        // Poll read_line until it has taken the first piece, then drop it.
         let mut line = String::from("before:");
         {
+            // One poll takes the first half, then waits for the rest: drop it.
             let mut fut = pin!(reader.read_line(&mut line));
-            poll_until_pending_after_progress(fut.as_mut()).await;
+            assert!(poll_once(fut.as_mut()).await.is_pending());
         }
         assert_eq!(
             line, "before:",
             "a dropped read_line must restore the string"
         );
+        go.send(()).expect("go");
         // The consumed half is gone: documented as lost.
         reader.read_line(&mut line).await.expect("read_line");
         assert_eq!(line, "before:line\n");
         client.join().expect("client thread");
 
         // `Lines::next_line` keeps the partial line across a drop.
-        let (stream, client) = with_std_client(|mut s| {
-            s.write_all(b"half a ").expect("client write");
-            thread::sleep(Duration::from_millis(50));
-            s.write_all(b"line\n").expect("client write");
-        })
-        .await;
+        let (go, client) = half_a_line();
+        let (stream, client) = with_std_client(client).await;
+        stream.readable().await.expect("readable");
         let mut lines = BufReader::new(stream).lines();
         {
             let mut fut = pin!(lines.next_line());
-            poll_until_pending_after_progress(fut.as_mut()).await;
+            assert!(poll_once(fut.as_mut()).await.is_pending());
         }
+        assert_eq!(
+            lines.get_ref().buffer(),
+            b"",
+            "the first half was not taken"
+        );
+        go.send(()).expect("go");
         let line = lines.next_line().await.expect("next_line");
         assert_eq!(line.as_deref(), Some("half a line"));
         client.join().expect("client thread");
     });
 }
 
-/// Polls `fut` (which must not complete) until it has returned `Pending`
-/// a few times, giving the first piece of data time to arrive and be read.
-async fn poll_until_pending_after_progress<F: Future>(mut fut: Pin<&mut F>) {
-    for _ in 0..3 {
-        let pending = poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_pending())).await;
-        assert!(pending, "the future completed before the line did");
-        ember::time::sleep(Duration::from_millis(10)).await;
-    }
+/// Polls `fut` once, from inside the running task.
+async fn poll_once<F: Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
+    poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
 }
 
 /// An `AsyncWrite` that counts the calls it receives.

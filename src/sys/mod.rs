@@ -17,6 +17,7 @@
 
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
+pub(crate) mod fd;
 pub(crate) mod socket;
 pub(crate) mod thread;
 mod unix_addr;

@@ -446,17 +446,8 @@ impl AsFd for Socket {
     }
 }
 
-/// Sets `O_NONBLOCK` on any fd (`fcntl(2)`).
-pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
-    let raw = fd.as_raw_fd();
-    // SAFETY: F_GETFL takes no pointer.
-    let flags = cvt(unsafe { libc::fcntl(raw, libc::F_GETFL) })?;
-    if flags & libc::O_NONBLOCK == 0 {
-        // SAFETY: F_SETFL with an int argument.
-        cvt(unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
-    }
-    Ok(())
-}
+// Moved to `sys/fd.rs` (it is not about sockets); kept reachable here.
+pub(crate) use super::fd::set_nonblocking;
 
 /// Whether `e` says "no fd (or memory) for a new socket now" (`EMFILE`,
 /// `ENFILE`, `ENOBUFS`, `ENOMEM`): retrying at once would fail the same way.

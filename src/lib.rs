@@ -84,6 +84,7 @@ pub mod task;
 pub mod time;
 
 pub use runtime::{block_on, spawn, Builder, Runtime};
+pub use runtime::spawn_blocking;
 
 // Compiles the README's examples as doctests, so its first screen cannot rot.
 #[cfg(doctest)]

@@ -26,7 +26,9 @@ where
     });
     match rx.recv_timeout(limit) {
         Ok(out) => {
-            thread.join().expect("runtime thread panicked after finishing");
+            thread
+                .join()
+                .expect("runtime thread panicked after finishing");
             out
         }
         Err(mpsc::RecvTimeoutError::Disconnected) => match thread.join() {

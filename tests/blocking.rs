@@ -30,7 +30,9 @@ where
     });
     match rx.recv_timeout(support::LIMIT) {
         Ok(out) => {
-            thread.join().expect("runtime thread panicked after finishing");
+            thread
+                .join()
+                .expect("runtime thread panicked after finishing");
             out
         }
         Err(mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
@@ -102,7 +104,10 @@ fn a_finished_job_wakes_a_loop_asleep_in_epoll_wait() {
         let handle = ember::spawn_blocking(|| std::thread::sleep(Duration::from_millis(100)));
         handle.await.unwrap();
         let s = stats();
-        assert!(s.remote_wakes >= 1, "the completion was not a remote wake: {s:?}");
+        assert!(
+            s.remote_wakes >= 1,
+            "the completion was not a remote wake: {s:?}"
+        );
         assert!(s.epoll_waits >= 1, "{s:?}");
     });
 }
@@ -217,7 +222,9 @@ fn connecting_to_ip_literals_never_leaves_the_loop_thread() {
         let addr = listener.local_addr().unwrap();
         let _a = TcpStream::connect(addr).await.unwrap();
         let _b = TcpStream::connect(addr.to_string()).await.unwrap();
-        let _c = TcpStream::connect(("127.0.0.1", addr.port())).await.unwrap();
+        let _c = TcpStream::connect(("127.0.0.1", addr.port()))
+            .await
+            .unwrap();
         assert_eq!(stats().remote_wakes, 0, "an IP literal went to the pool");
     });
 }

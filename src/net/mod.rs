@@ -9,5 +9,5 @@ pub use tcp::{TcpListener, TcpStream};
 
 mod addr;
 
-pub use addr::ToSocketAddrs;
 pub(crate) use addr::resolve;
+pub use addr::ToSocketAddrs;

@@ -79,12 +79,12 @@ pub mod io;
 pub mod net;
 mod reactor;
 pub mod runtime;
+pub mod signal;
 mod sys;
 pub mod task;
 pub mod time;
 
-pub use runtime::{block_on, spawn, Builder, Runtime};
-pub use runtime::spawn_blocking;
+pub use runtime::{block_on, spawn, spawn_blocking, Builder, Runtime};
 
 // Compiles the README's examples as doctests, so its first screen cannot rot.
 #[cfg(doctest)]

@@ -1,6 +1,6 @@
 //! Tasks: handles, errors, and cooperative yielding.
 //!
-//! A task is a future spawned with [`spawn`](crate::spawn); it runs on the
+//! A task is a future spawned with [`spawn`]; it runs on the
 //! runtime's thread, interleaved with the others at each `.await` that
 //! returns `Pending`.
 

@@ -3,7 +3,7 @@
 //! [`Runtime::block_on`] runs the loop:
 //!
 //! 1. poll runnable tasks (and the `block_on` future when woken), in wake
-//!    order, up to [`POLLS_PER_IO_CHECK`](core::POLLS_PER_IO_CHECK) polls;
+//!    order, up to `POLLS_PER_IO_CHECK` (61) polls;
 //! 2. look at the outside world: remote wakes, I/O events (through the
 //!    reactor), expired timers. Block in `epoll_wait` only if nothing is
 //!    runnable, until the next timer's deadline;

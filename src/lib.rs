@@ -70,6 +70,9 @@
 //! - [`time`]: `sleep`, `sleep_until`.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.
+//! - [`spawn_blocking`]: the blocking pool, for work that would stop the
+//!   loop (host-name lookups go there too).
+//! - [`signal`]: `ctrl_c`, `Signals`.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]

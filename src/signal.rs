@@ -28,6 +28,11 @@
 //! checks the counters, registers its wakers, and checks again, so a
 //! delivery that lands between the check and the registration is seen too.
 //!
+//! Cost: two fds for the pipe, for the life of the process (the handler
+//! may run at any instant, so its fd is never closed), plus one fd per
+//! `Signals`. Nothing on the loop's hot path: a runtime without listeners
+//! never hears of signals.
+//!
 //! # Dispositions
 //! The first listener for a signal installs the handler and saves the
 //! disposition it replaces; the last one to go puts it back. While ember

@@ -32,6 +32,11 @@ fn in_child(test: &str) -> bool {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // A misspelt name would run no test at all, and pass.
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "child ran no test named {test}"
+    );
     false
 }
 

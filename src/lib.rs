@@ -70,6 +70,9 @@
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `interval`.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.
+//! - [`spawn_blocking`]: the blocking pool, for work that would stop the
+//!   loop (host-name lookups go there too).
+//! - [`signal`]: `ctrl_c`, `Signals`.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -79,11 +82,12 @@ pub mod io;
 pub mod net;
 mod reactor;
 pub mod runtime;
+pub mod signal;
 mod sys;
 pub mod task;
 pub mod time;
 
-pub use runtime::{block_on, spawn, Builder, Runtime};
+pub use runtime::{block_on, spawn, spawn_blocking, Builder, Runtime};
 
 // Compiles the README's examples as doctests, so its first screen cannot rot.
 #[cfg(doctest)]

@@ -141,8 +141,13 @@ impl UdpSocket {
     ///
     /// # Cancel safety
     /// Cancel safe: if dropped before it completes, nothing was sent.
-    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = crate::net::resolve(target)?
+    pub async fn send_to(
+        &self,
+        buf: &[u8],
+        target: impl crate::net::ToSocketAddrs,
+    ) -> io::Result<usize> {
+        let target = crate::net::resolve(target)
+            .await?
             .into_iter()
             .next()
             .ok_or_else(|| {

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+use super::blocking::Pool;
 use super::join::JoinHandle;
 use super::task::{Header, Schedulable, Task, DETACHED};
 use super::waker::{Entry, Shared, WakeHandle, MAIN_SLOT};
@@ -48,6 +49,8 @@ pub(crate) struct Core {
     shutting_down: Cell<bool>,
     pub(crate) timers: Rc<RefCell<crate::time::Timers>>,
     pub(crate) stats: CoreStats,
+    /// Helper threads for `spawn_blocking`.
+    pub(crate) blocking: Pool,
 }
 
 /// The executor's share of the runtime statistics.
@@ -66,7 +69,7 @@ fn bump(c: &Cell<u64>, n: u64) {
 }
 
 impl Core {
-    pub(crate) fn new(event_capacity: usize) -> io::Result<Core> {
+    pub(crate) fn new(event_capacity: usize, blocking: Pool) -> io::Result<Core> {
         let reactor = Rc::new(Reactor::new(event_capacity)?);
         let bell = EventFd::new()?;
         reactor.add_waker_fd(std::os::fd::AsRawFd::as_raw_fd(&bell))?;
@@ -79,6 +82,7 @@ impl Core {
             shutting_down: Cell::new(false),
             timers: Rc::new(RefCell::new(crate::time::Timers::new())),
             stats: CoreStats::default(),
+            blocking,
         })
     }
 
@@ -265,6 +269,7 @@ impl Core {
             }
             drop(tasks);
         }
+        self.blocking.shutdown();
         self.queue.borrow_mut().clear();
         self.shared.close();
     }

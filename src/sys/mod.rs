@@ -18,6 +18,7 @@
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod fd;
+pub(crate) mod signal;
 pub(crate) mod socket;
 pub(crate) mod thread;
 mod unix_addr;

@@ -72,6 +72,10 @@ impl TcpListener {
     /// port 0 to let the kernel pick a free port, then ask
     /// [`local_addr`](Self::local_addr).
     ///
+    /// `addr` is std's [`ToSocketAddrs`](std::net::ToSocketAddrs): like std's `bind`, a host name is
+    /// resolved here, on the calling thread, blocking it (binding happens
+    /// once, at startup, usually to an IP literal, which is only parsed).
+    ///
     /// # Panics
     /// Outside an ember runtime.
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {

@@ -65,8 +65,11 @@
 //! # Map
 //! - [`block_on`], [`spawn`], [`Runtime`], [`Builder`]: the executor.
 //! - [`task`]: `JoinHandle`, `JoinError`, `yield_now`.
-//! - [`net`]: `TcpListener`, `TcpStream`.
-//! - [`io`]: `AsyncRead`, `AsyncWrite`, their extension traits, `copy`.
+//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
+//!   `UnixStream`, `UnixDatagram`.
+//! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead` and their extension
+//!   traits, `BufReader`, `BufWriter`, `copy`, `copy_bidirectional`,
+//!   `split`, and `Async<T>` for any fd.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `interval`.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.

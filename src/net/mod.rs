@@ -1,4 +1,5 @@
-//! Networking: TCP sockets, registered with the runtime's reactor.
+//! Networking: TCP, UDP and Unix-domain sockets, registered with the
+//! runtime's reactor.
 //!
 //! Every socket is non-blocking and close-on-exec, registered with the
 //! reactor once (edge-triggered, both directions), and closed on drop.

@@ -81,8 +81,9 @@ fn a_wake_from_another_thread_counts_once_as_remote() {
         let s = stats();
         assert_eq!(s.remote_wakes, 1);
         assert_eq!(s.local_wakes, 0);
-        assert!(s.epoll_waits >= 1, "the loop slept until the bell rang");
-        assert!(s.events >= 1, "the bell is an event");
+        // The bell rings only if the loop was already asleep when the wake
+        // came, which depends on timing, so `events` is not checked here.
+        assert!(s.epoll_waits >= 1, "the loop looked at the outside world");
     });
 }
 

@@ -68,6 +68,8 @@
 //! - [`net`]: `TcpListener`, `TcpStream`.
 //! - [`io`]: `AsyncRead`, `AsyncWrite`, their extension traits, `copy`.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `interval`.
+//! - [`sync`]: channels (`oneshot`, `mpsc`) and `Notify`, usable from plain
+//!   threads too.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.
 
@@ -79,6 +81,7 @@ pub mod io;
 pub mod net;
 mod reactor;
 pub mod runtime;
+pub mod sync;
 mod sys;
 pub mod task;
 pub mod time;

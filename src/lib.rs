@@ -64,7 +64,7 @@
 //!
 //! # Map
 //! - [`block_on`], [`spawn`], [`Runtime`], [`Builder`]: the executor.
-//! - [`task`]: `JoinHandle`, `JoinError`, `yield_now`.
+//! - [`task`]: `JoinHandle`, `JoinError`, `JoinSet`, `yield_now`.
 //! - [`net`]: `TcpListener`, `TcpStream`.
 //! - [`io`]: `AsyncRead`, `AsyncWrite`, their extension traits, `copy`.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `interval`.

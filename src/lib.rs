@@ -70,6 +70,7 @@
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `interval`.
 //! - [`sync`]: channels (`oneshot`, `mpsc`) and `Notify`, usable from plain
 //!   threads too.
+//! - [`future`]: `join!`, `select!`, `poll_fn`, `pending`, `ready`.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.
 
@@ -77,6 +78,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+pub mod future;
 pub mod io;
 pub mod net;
 mod reactor;

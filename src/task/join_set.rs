@@ -265,9 +265,7 @@ impl<T> Drop for JoinSet<T> {
 
 impl<T> fmt::Debug for JoinSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinSet")
-            .field("len", &self.len())
-            .finish()
+        f.debug_struct("JoinSet").field("len", &self.len()).finish()
     }
 }
 

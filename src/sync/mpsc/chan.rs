@@ -163,11 +163,7 @@ impl<T> State<T> {
     /// the waker of the sender it goes to (if any) is returned with it.
     fn pop(&mut self, bounded: bool) -> Option<(T, Option<Waker>)> {
         let value = self.queue.pop_front()?;
-        let sender = if bounded {
-            self.release_permit()
-        } else {
-            None
-        };
+        let sender = if bounded { self.release_permit() } else { None };
         Some((value, sender))
     }
 

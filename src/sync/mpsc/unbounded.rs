@@ -141,7 +141,8 @@ impl<T> Stream for UnboundedReceiver<T> {
 
 impl<T> fmt::Debug for UnboundedSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpsc::UnboundedSender").finish_non_exhaustive()
+        f.debug_struct("mpsc::UnboundedSender")
+            .finish_non_exhaustive()
     }
 }
 

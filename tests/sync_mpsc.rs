@@ -1,8 +1,8 @@
 //! `ember::sync::mpsc`: back-pressure of the bounded channel, FIFO service
 //! of waiting senders, closing rules, cancel safety of `send` and `recv`,
 //! the receiver as a `Stream`, a million messages between tasks and from
-//! plain threads, and the promise that a local send and receive make no
-//! syscall.
+//! plain threads, the promise that a local send and receive make no
+//! syscall, and a message destructor that re-enters its channel.
 
 mod support;
 
@@ -433,4 +433,31 @@ fn pinned_send_futures_can_be_polled_through_a_pin() {
         fut.await.unwrap();
         assert_eq!(rx.recv().await, Some(5));
     });
+}
+
+/// Sends on its channel when dropped: re-enters the channel from a
+/// destructor that the channel itself runs.
+struct SendsOnDrop(Option<mpsc::UnboundedSender<SendsOnDrop>>, Arc<AtomicUsize>);
+
+impl Drop for SendsOnDrop {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        if let Some(tx) = self.0.take() {
+            // The receiver is gone by now: the send fails and hands the
+            // (empty) message back, which is dropped here.
+            assert!(tx.send(SendsOnDrop(None, self.1.clone())).is_err());
+        }
+    }
+}
+
+#[test]
+fn a_queued_message_whose_destructor_uses_the_channel_does_not_deadlock() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::unbounded_channel();
+    tx.send(SendsOnDrop(Some(tx.clone()), drops.clone()))
+        .unwrap();
+    // Dropping the receiver drops the queued message, whose destructor
+    // sends on the same channel: the lock must already be released.
+    drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
 }

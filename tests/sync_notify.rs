@@ -1,7 +1,8 @@
 //! `ember::sync::Notify`: the single stored permit of `notify_one`, FIFO
 //! wake order, `notify_waiters` (which stores nothing but reaches futures
 //! created before it), passing on a notification whose future was
-//! dropped, and notifying from another thread.
+//! dropped, notifying from another thread, and a waker that re-enters
+//! `Notify` from its wake.
 
 mod support;
 
@@ -166,4 +167,33 @@ fn notify_and_notified_are_send_and_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Notify>();
     send_sync::<ember::sync::Notified<'static>>();
+}
+
+/// A waker that notifies again when woken: re-enters `Notify` from a wake
+/// that `Notify` itself makes.
+struct Renotify(Arc<Notify>, std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for Renotify {
+    fn wake(self: Arc<Self>) {
+        if self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            self.0.notify_one();
+        }
+    }
+}
+
+#[test]
+fn a_waker_that_notifies_again_from_its_wake_does_not_deadlock() {
+    let notify = Arc::new(Notify::new());
+    let waker = Waker::from(Arc::new(Renotify(notify.clone(), Default::default())));
+    let mut cx = Context::from_waker(&waker);
+    let mut a = notify.notified();
+    assert!(Pin::new(&mut a).poll(&mut cx).is_pending());
+    // Wakes `a`'s waker, which calls notify_one: nobody else waits, so a
+    // permit is stored, with the lock released in between.
+    notify.notify_waiters();
+    assert!(Pin::new(&mut a).poll(&mut cx).is_ready());
+    assert!(
+        poll_once(&mut notify.notified()).is_ready(),
+        "the re-entrant permit"
+    );
 }

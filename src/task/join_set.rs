@@ -21,6 +21,12 @@
 //! Keys are slab slots, reused after a task is joined; each entry also
 //! carries a sequence number, and a stale key (of a task detached by
 //! `detach_all`, whose slot was reused) is skipped.
+//!
+//! Production note: tokio's `JoinSet` keeps its tasks in an intrusive list
+//! with one waker per task, and its `spawn` returns an `AbortHandle`
+//! (there is also `join_next_with_id`). ember's guard-in-the-future design
+//! needs neither per-task wakers nor changes to the task cell; `spawn`
+//! returns nothing for now, and a `JoinError` still carries the task's id.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -64,13 +64,16 @@
 //!
 //! # Map
 //! - [`block_on`], [`spawn`], [`Runtime`], [`Builder`]: the executor.
-//! - [`task`]: `JoinHandle`, `JoinError`, `yield_now`.
+//! - [`task`]: `JoinHandle`, `JoinError`, `JoinSet`, `yield_now`.
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
 //!   `UnixStream`, `UnixDatagram`.
 //! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead` and their extension
 //!   traits, `BufReader`, `BufWriter`, `copy`, `copy_bidirectional`,
 //!   `split`, and `Async<T>` for any fd.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `interval`.
+//! - [`sync`]: channels (`oneshot`, `mpsc`) and `Notify`, usable from plain
+//!   threads too.
+//! - [`future`]: `join!`, `select!`, `poll_fn`, `pending`, `ready`.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.
 //! - [`spawn_blocking`]: the blocking pool, for work that would stop the
@@ -81,11 +84,13 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+pub mod future;
 pub mod io;
 pub mod net;
 mod reactor;
 pub mod runtime;
 pub mod signal;
+pub mod sync;
 mod sys;
 pub mod task;
 pub mod time;

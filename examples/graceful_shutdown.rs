@@ -7,6 +7,7 @@
 //! nc 127.0.0.1 7000          # type `work 3000`: the reply comes in 3 s
 //! nc 127.0.0.1 7000          # meanwhile, in another terminal: `shutdown`
 //! ```
+//! (Ctrl-C in the server's terminal triggers the same shutdown.)
 //! The first client still gets `done 3000`, then both connections close
 //! and the server prints what it drained and exits. Other lines are echoed.
 //! `tests/sync_graceful_shutdown.rs` runs [`serve`] against real clients.
@@ -28,9 +29,13 @@ fn main() -> std::io::Result<()> {
         let listener = TcpListener::bind(&addr)?;
         println!("listening on {}", listener.local_addr()?);
         let shutdown = Rc::new(Shutdown::default());
-        // CTRL-C PLUGS IN HERE once `ember::signal` lands:
-        // let s = shutdown.clone();
-        // ember::spawn(async move { if ember::signal::ctrl_c().await.is_ok() { s.trigger() } });
+        // Ctrl-C is a trigger too, besides the `shutdown` line.
+        let on_ctrl_c = shutdown.clone();
+        ember::spawn(async move {
+            if ember::signal::ctrl_c().await.is_ok() {
+                on_ctrl_c.trigger();
+            }
+        });
         let report = serve(listener, shutdown, Duration::from_secs(10)).await;
         println!("shut down: {report:?}");
         Ok(())

@@ -6,10 +6,7 @@
 //! EMBER_TRACE=1 cargo run --example traced
 //! ```
 
-use std::future::poll_fn;
 use std::io;
-use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use ember::io::{AsyncReadExt, AsyncWriteExt};
@@ -39,8 +36,13 @@ fn main() -> io::Result<()> {
         ember::time::sleep(Duration::from_millis(2)).await;
 
         // A wake from another thread: the loop sleeps in epoll_wait until
-        // the thread's result arrives through the remote queue and eventfd.
-        let answer = from_another_thread().await;
+        // the blocking pool's result arrives through the remote queue and
+        // the eventfd.
+        let answer = ember::spawn_blocking(|| {
+            std::thread::sleep(Duration::from_millis(5));
+            42
+        })
+        .await?;
 
         println!(
             "reply: {}, answer: {answer}",
@@ -48,33 +50,4 @@ fn main() -> io::Result<()> {
         );
         Ok(())
     })
-}
-
-/// A value computed on a plain thread, awaited by the loop.
-async fn from_another_thread() -> u64 {
-    let slot: Arc<Mutex<(Option<u64>, Option<Waker>)>> = Arc::default();
-    let theirs = slot.clone();
-    std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(5));
-        let waker = {
-            let mut slot = theirs.lock().unwrap();
-            slot.0 = Some(42);
-            slot.1.take()
-        };
-        // Woken after the lock is released.
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    });
-    poll_fn(|cx| {
-        let mut slot = slot.lock().unwrap();
-        match slot.0.take() {
-            Some(v) => Poll::Ready(v),
-            None => {
-                slot.1 = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    })
-    .await
 }

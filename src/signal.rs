@@ -123,6 +123,11 @@ pub async fn ctrl_c() -> io::Result<()> {
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
+///
+/// # Cancel safety
+/// Cancel safe: a delivery is recorded by counters, so dropping a pending
+/// `recv()` (or not polling the stream for a while) loses nothing; the next
+/// poll reports it (repeats of one signal between polls merge into one).
 pub struct Signals {
     // Declared first: it must deregister before `bell` closes the fd.
     reg: Registration,

@@ -106,6 +106,9 @@ where
 }
 
 /// Future of [`copy`].
+///
+/// # Cancel safety
+/// See [`copy`]: bytes read but not yet written are lost on a drop.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Copy<'a, R: ?Sized, W: ?Sized> {
@@ -159,6 +162,9 @@ where
 }
 
 /// Future of [`copy_buf`].
+///
+/// # Cancel safety
+/// See [`copy_buf`]: its section says what a drop midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct CopyBuf<'a, R: ?Sized, W: ?Sized> {

@@ -58,6 +58,9 @@ where
 }
 
 /// Future of [`copy_bidirectional`].
+///
+/// # Cancel safety
+/// See [`copy_bidirectional`]: its section says what a drop midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct CopyBidirectional<'a, A: ?Sized, B: ?Sized> {

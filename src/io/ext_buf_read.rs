@@ -146,6 +146,10 @@ fn poll_read_until<R: AsyncBufRead + ?Sized>(
 }
 
 /// Future of [`AsyncBufReadExt::read_until`].
+///
+/// # Cancel safety
+/// See [`AsyncBufReadExt::read_until`]: its section says what a drop
+/// midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadUntil<'a, R: ?Sized> {
@@ -171,6 +175,10 @@ impl<R: AsyncBufRead + Unpin + ?Sized> Future for ReadUntil<'_, R> {
 }
 
 /// Future of [`AsyncBufReadExt::read_line`].
+///
+/// # Cancel safety
+/// See [`AsyncBufReadExt::read_line`]: its section says what a drop midway
+/// loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadLine<'a, R: ?Sized> {
@@ -232,6 +240,9 @@ impl<R: ?Sized> Drop for ReadLine<'_, R> {
 /// (or `\r\n`); after an error (a read error, or `InvalidData` for a line
 /// that is not UTF-8, which is then dropped) the stream goes on with the
 /// next line.
+///
+/// # Cancel safety
+/// See [`Lines::next_line`]: a partial line stays buffered across a drop.
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct Lines<R> {
@@ -307,6 +318,9 @@ impl<R: AsyncBufRead + Unpin> Stream for Lines<R> {
 }
 
 /// Future of [`AsyncBufReadExt::fill_buf`].
+///
+/// # Cancel safety
+/// Cancel safe: filling the buffer consumes nothing.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct FillBuf<'a, R: ?Sized> {

@@ -33,6 +33,9 @@ pub fn yield_now() -> YieldNow {
 }
 
 /// Future of [`yield_now`].
+///
+/// # Cancel safety
+/// Cancel safe: nothing is lost if it is dropped.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct YieldNow {

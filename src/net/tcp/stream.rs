@@ -105,7 +105,7 @@ impl TcpStream {
             // proves it (a spurious wake-up would be ENOTCONN).
             match self.socket.peer_addr() {
                 Ok(_) => return Poll::Ready(Ok(())),
-                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
                     self.reg.clear_readiness(event)
                 }
                 Err(e) => return Poll::Ready(Err(e)),

@@ -171,6 +171,10 @@ impl UnixListener {
 }
 
 /// Future of [`UnixListener::accept`].
+///
+/// # Cancel safety
+/// Cancel safe: if dropped before it completes, no connection was taken
+/// from the queue.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Accept<'a> {
@@ -186,6 +190,10 @@ impl Future for Accept<'_> {
 }
 
 /// Stream of [`UnixListener::incoming`].
+///
+/// # Cancel safety
+/// Cancel safe: dropping it before a connection comes takes nothing from
+/// the queue.
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct Incoming<'a> {

@@ -27,6 +27,10 @@ pub struct Sender<T> {
 }
 
 /// The receiving half of a bounded channel; also a [`Stream`] of messages.
+///
+/// # Cancel safety
+/// `recv()` is cancel safe: a message is taken from the channel only in the
+/// poll that returns it, so dropping a pending `recv()` loses none.
 pub struct Receiver<T> {
     rx: Rx<T>,
 }

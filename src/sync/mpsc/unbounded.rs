@@ -24,6 +24,10 @@ pub struct UnboundedSender<T> {
 }
 
 /// The receiving half of an unbounded channel; also a [`Stream`].
+///
+/// # Cancel safety
+/// `recv()` is cancel safe: a message is taken from the channel only in the
+/// poll that returns it, so dropping a pending `recv()` loses none.
 pub struct UnboundedReceiver<T> {
     rx: Rx<T>,
 }

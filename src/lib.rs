@@ -64,26 +64,38 @@
 //!
 //! # Map
 //! - [`block_on`], [`spawn`], [`Runtime`], [`Builder`]: the executor.
-//! - [`task`]: `JoinHandle`, `JoinError`, `yield_now`.
-//! - [`net`]: `TcpListener`, `TcpStream`.
-//! - [`io`]: `AsyncRead`, `AsyncWrite`, their extension traits, `copy`.
-//! - [`time`]: `sleep`, `sleep_until`.
+//! - [`task`]: `JoinHandle`, `JoinError`, `JoinSet`, `yield_now`.
+//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
+//!   `UnixStream`, `UnixDatagram`.
+//! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead` and their extension
+//!   traits, `BufReader`, `BufWriter`, `copy`, `copy_bidirectional`,
+//!   `split`, and `Async<T>` for any fd.
+//! - [`time`]: `sleep`, `sleep_until`, `timeout`, `interval`.
+//! - [`sync`]: channels (`oneshot`, `mpsc`) and `Notify`, usable from plain
+//!   threads too.
+//! - [`future`]: `join!`, `select!`, `poll_fn`, `pending`, `ready`.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.
+//! - [`spawn_blocking`]: the blocking pool, for work that would stop the
+//!   loop (host-name lookups go there too).
+//! - [`signal`]: `ctrl_c`, `Signals`.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+pub mod future;
 pub mod io;
 pub mod net;
 mod reactor;
 pub mod runtime;
+pub mod signal;
+pub mod sync;
 mod sys;
 pub mod task;
 pub mod time;
 
-pub use runtime::{block_on, spawn, Builder, Runtime};
+pub use runtime::{block_on, spawn, spawn_blocking, Builder, Runtime};
 
 // Compiles the README's examples as doctests, so its first screen cannot rot.
 #[cfg(doctest)]

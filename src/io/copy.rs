@@ -1,16 +1,83 @@
-//! `copy`: move every byte from a reader to a writer.
+//! `copy` and `copy_buf`: move every byte from a reader to a writer.
 //!
-//! One 8 KiB buffer, filled by the reader and drained into the writer; the
-//! writer is flushed once the reader reaches end of stream.
+//! `copy` goes through one 8 KiB buffer ([`CopyBuffer`], shared with
+//! `copy_bidirectional`), filled by the reader and drained into the writer;
+//! `copy_buf` uses the reader's own buffer. Both flush the writer once the
+//! reader reaches end of stream.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use super::{AsyncRead, AsyncWrite};
+use super::{AsyncBufRead, AsyncRead, AsyncWrite};
 
 const BUF_SIZE: usize = 8 * 1024;
+
+/// One direction of a copy: a buffer between a reader and a writer.
+///
+/// # Invariant
+/// `buf[pos..cap]` has been read and not yet written; once `eof` is set
+/// the reader is not polled again.
+#[derive(Debug)]
+pub(super) struct CopyBuffer {
+    buf: Box<[u8]>,
+    pos: usize,
+    cap: usize,
+    total: u64,
+    eof: bool,
+}
+
+impl CopyBuffer {
+    pub(super) fn new() -> CopyBuffer {
+        CopyBuffer {
+            buf: vec![0; BUF_SIZE].into_boxed_slice(),
+            pos: 0,
+            cap: 0,
+            total: 0,
+            eof: false,
+        }
+    }
+
+    /// Copies until the reader ends, then flushes the writer; returns the
+    /// bytes copied. Safe to poll again after `Pending`.
+    pub(super) fn poll_copy<R, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut reader: Pin<&mut R>,
+        mut writer: Pin<&mut W>,
+    ) -> Poll<io::Result<u64>>
+    where
+        R: AsyncRead + ?Sized,
+        W: AsyncWrite + ?Sized,
+    {
+        loop {
+            if self.pos == self.cap && !self.eof {
+                let n = ready!(reader.as_mut().poll_read(cx, &mut self.buf))?;
+                if n == 0 {
+                    self.eof = true;
+                } else {
+                    self.pos = 0;
+                    self.cap = n;
+                }
+            }
+            while self.pos < self.cap {
+                let n = ready!(writer
+                    .as_mut()
+                    .poll_write(cx, &self.buf[self.pos..self.cap]))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                self.pos += n;
+                self.total += n as u64;
+            }
+            if self.eof {
+                ready!(writer.as_mut().poll_flush(cx))?;
+                return Poll::Ready(Ok(self.total));
+            }
+        }
+    }
+}
 
 /// Copies `reader` to `writer` until end of stream, flushes `writer`, and
 /// returns the number of bytes copied.
@@ -34,26 +101,20 @@ where
     Copy {
         reader,
         writer,
-        buf: vec![0; BUF_SIZE].into_boxed_slice(),
-        pos: 0,
-        cap: 0,
-        total: 0,
-        eof: false,
+        buf: CopyBuffer::new(),
     }
 }
 
 /// Future of [`copy`].
+///
+/// # Cancel safety
+/// See [`copy`]: bytes read but not yet written are lost on a drop.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Copy<'a, R: ?Sized, W: ?Sized> {
     reader: &'a mut R,
     writer: &'a mut W,
-    buf: Box<[u8]>,
-    /// `buf[pos..cap]` is read and not yet written.
-    pos: usize,
-    cap: usize,
-    total: u64,
-    eof: bool,
+    buf: CopyBuffer,
 }
 
 impl<R, W> Future for Copy<'_, R, W>
@@ -65,30 +126,75 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
         let this = self.get_mut();
+        this.buf
+            .poll_copy(cx, Pin::new(&mut *this.reader), Pin::new(&mut *this.writer))
+    }
+}
+
+/// Copies a buffered reader to `writer` through the reader's own buffer
+/// (no second buffer, no copy between them), flushes `writer`, and returns
+/// the number of bytes copied.
+///
+/// # Cancel safety
+/// Cancel safe: bytes leave the reader's buffer only once `writer` has
+/// taken them, so a dropped `copy_buf` loses nothing (though `writer` may
+/// not be flushed).
+///
+/// ```
+/// use ember::io::BufReader;
+/// # ember::block_on(async {
+/// let mut reader = BufReader::new(&b"hello"[..]);
+/// let mut writer: Vec<u8> = Vec::new();
+/// ember::io::copy_buf(&mut reader, &mut writer).await?;
+/// assert_eq!(writer, b"hello");
+/// # Ok::<(), std::io::Error>(()) }).unwrap();
+/// ```
+pub fn copy_buf<'a, R, W>(reader: &'a mut R, writer: &'a mut W) -> CopyBuf<'a, R, W>
+where
+    R: AsyncBufRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    CopyBuf {
+        reader,
+        writer,
+        total: 0,
+    }
+}
+
+/// Future of [`copy_buf`].
+///
+/// # Cancel safety
+/// See [`copy_buf`]: its section says what a drop midway loses.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct CopyBuf<'a, R: ?Sized, W: ?Sized> {
+    reader: &'a mut R,
+    writer: &'a mut W,
+    total: u64,
+}
+
+impl<R, W> Future for CopyBuf<'_, R, W>
+where
+    R: AsyncBufRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    type Output = io::Result<u64>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        let this = self.get_mut();
         loop {
-            if this.pos == this.cap && !this.eof {
-                let n = ready!(Pin::new(&mut *this.reader).poll_read(cx, &mut this.buf))?;
-                if n == 0 {
-                    this.eof = true;
-                } else {
-                    this.pos = 0;
-                    this.cap = n;
-                }
-            }
-            while this.pos < this.cap {
-                let n = ready!(
-                    Pin::new(&mut *this.writer).poll_write(cx, &this.buf[this.pos..this.cap])
-                )?;
-                if n == 0 {
-                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-                }
-                this.pos += n;
-                this.total += n as u64;
-            }
-            if this.eof {
+            let mut reader = Pin::new(&mut *this.reader);
+            let available = ready!(reader.as_mut().poll_fill_buf(cx))?;
+            if available.is_empty() {
                 ready!(Pin::new(&mut *this.writer).poll_flush(cx))?;
                 return Poll::Ready(Ok(this.total));
             }
+            let n = ready!(Pin::new(&mut *this.writer).poll_write(cx, available))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            reader.consume(n);
+            this.total += n as u64;
         }
     }
 }

@@ -90,6 +90,9 @@ pub trait AsyncReadExt: AsyncRead {
 impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
 
 /// Future of [`AsyncReadExt::read`].
+///
+/// # Cancel safety
+/// See [`AsyncReadExt::read`]: its section says what a drop midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Read<'a, R: ?Sized> {
@@ -107,6 +110,9 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for Read<'_, R> {
 }
 
 /// Future of [`AsyncReadExt::read_exact`].
+///
+/// # Cancel safety
+/// See [`AsyncReadExt::read_exact`]: its section says what a drop midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadExact<'a, R: ?Sized> {
@@ -133,6 +139,9 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
 }
 
 /// Future of [`AsyncReadExt::read_to_end`].
+///
+/// # Cancel safety
+/// See [`AsyncReadExt::read_to_end`]: its section says what a drop midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadToEnd<'a, R: ?Sized> {
@@ -186,6 +195,9 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadToEnd<'_, R> {
 }
 
 /// Future of [`AsyncReadExt::read_to_string`].
+///
+/// # Cancel safety
+/// See [`AsyncReadExt::read_to_string`]: its section says what a drop midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct ReadToString<'a, R: ?Sized> {

@@ -67,6 +67,9 @@ pub trait AsyncWriteExt: AsyncWrite {
 impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
 
 /// Future of [`AsyncWriteExt::write`].
+///
+/// # Cancel safety
+/// See [`AsyncWriteExt::write`]: its section says what a drop midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Write<'a, W: ?Sized> {
@@ -84,6 +87,9 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Write<'_, W> {
 }
 
 /// Future of [`AsyncWriteExt::write_all`].
+///
+/// # Cancel safety
+/// See [`AsyncWriteExt::write_all`]: its section says what a drop midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct WriteAll<'a, W: ?Sized> {
@@ -108,6 +114,9 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteAll<'_, W> {
 }
 
 /// Future of [`AsyncWriteExt::flush`].
+///
+/// # Cancel safety
+/// See [`AsyncWriteExt::flush`]: its section says what a drop midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Flush<'a, W: ?Sized> {
@@ -123,6 +132,9 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Flush<'_, W> {
 }
 
 /// Future of [`AsyncWriteExt::close`].
+///
+/// # Cancel safety
+/// See [`AsyncWriteExt::close`]: its section says what a drop midway loses.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Close<'a, W: ?Sized> {

@@ -1,7 +1,8 @@
-//! `AsyncRead` and `AsyncWrite`, in the shape of the `futures-io` traits.
+//! `AsyncRead`, `AsyncWrite` and `AsyncBufRead`, in the shape of the
+//! `futures-io` traits.
 //!
 //! Implemented by ember's sockets and adapters; used by the extension traits
-//! (`ext_read.rs`, `ext_write.rs`) and by `copy`. The shape is the one most
+//! (`ext_read.rs`, `ext_write.rs`, `ext_buf_read.rs`) and by `copy`. The shape is the one most
 //! of the ecosystem knows: a plain `&mut [u8]` buffer, no `ReadBuf`.
 
 use std::io::{self, IoSlice, IoSliceMut};
@@ -66,6 +67,25 @@ pub trait AsyncWrite {
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
 
+/// Reads bytes through an internal buffer, so that a reader can look at
+/// what arrived before deciding how much of it to take (a line, a header).
+///
+/// The contract, as in `std::io::BufRead`:
+///
+/// - `poll_fill_buf` returns the buffered bytes, reading from the source
+///   only if the buffer is empty; an empty slice means end of stream. While
+///   the buffer is not empty, calling it again returns the same bytes
+///   without I/O.
+/// - `consume(amt)` marks the first `amt` of those bytes as used; they are
+///   not returned again. `amt` must not exceed the length last returned.
+pub trait AsyncBufRead: AsyncRead {
+    /// Returns the buffered bytes, filling the buffer first if it is empty.
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>>;
+
+    /// Marks `amt` buffered bytes as read.
+    fn consume(self: Pin<&mut Self>, amt: usize);
+}
+
 macro_rules! deref_async_read {
     () => {
         fn poll_read(
@@ -122,6 +142,26 @@ impl<T: ?Sized + AsyncRead + Unpin> AsyncRead for Box<T> {
     deref_async_read!();
 }
 
+macro_rules! deref_async_buf_read {
+    () => {
+        fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+            Pin::new(&mut **self.get_mut()).poll_fill_buf(cx)
+        }
+
+        fn consume(mut self: Pin<&mut Self>, amt: usize) {
+            Pin::new(&mut **self).consume(amt)
+        }
+    };
+}
+
+impl<T: ?Sized + AsyncBufRead + Unpin> AsyncBufRead for &mut T {
+    deref_async_buf_read!();
+}
+
+impl<T: ?Sized + AsyncBufRead + Unpin> AsyncBufRead for Box<T> {
+    deref_async_buf_read!();
+}
+
 impl<T: ?Sized + AsyncWrite + Unpin> AsyncWrite for &mut T {
     deref_async_write!();
 }
@@ -141,6 +181,20 @@ where
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         self.get_mut().as_mut().poll_read(cx, buf)
+    }
+}
+
+impl<P> AsyncBufRead for Pin<P>
+where
+    P: DerefMut + Unpin,
+    P::Target: AsyncBufRead,
+{
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        self.get_mut().as_mut().poll_fill_buf(cx)
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        self.get_mut().as_mut().consume(amt)
     }
 }
 
@@ -174,6 +228,18 @@ impl AsyncRead for &[u8] {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         Poll::Ready(io::Read::read(self.get_mut(), buf))
+    }
+}
+
+/// In-memory buffered reads: the slice is its own buffer.
+impl AsyncBufRead for &[u8] {
+    fn poll_fill_buf(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        Poll::Ready(Ok(*self.get_mut()))
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        let this = self.get_mut();
+        *this = &this[amt.min(this.len())..];
     }
 }
 

@@ -86,6 +86,8 @@ pub(crate) struct ScheduledIo {
     state: Cell<State>,
     /// Matches the high half of this source's event token.
     generation: u32,
+    /// The fd, for `EMBER_TRACE` only (the reactor never touches it).
+    fd: RawFd,
     /// The task waiting to read, if any.
     reader: Cell<Option<Waker>>,
     /// The task waiting to write, if any.
@@ -113,7 +115,7 @@ impl Reactor {
 
     /// Registers the runtime's eventfd under [`WAKE_TOKEN`].
     pub(crate) fn add_waker_fd(&self, fd: RawFd) -> io::Result<()> {
-        self.epoll.add(fd, WAKE_TOKEN)
+        self.epoll.add_readable(fd, WAKE_TOKEN)
     }
 
     /// How many sources are registered now.
@@ -140,19 +142,18 @@ impl Reactor {
         {
             let sources = self.sources.borrow();
             for (token, bits) in events.iter() {
-                crate::runtime::trace::event(token, bits);
                 if token == WAKE_TOKEN {
+                    crate::runtime::trace::bell();
                     remote = true;
                     continue;
                 }
                 let slot = (token & u64::from(u32::MAX)) as usize;
                 let generation = (token >> 32) as u32;
-                let Some(io) = sources.get(slot) else {
-                    continue;
+                let io = match sources.get(slot) {
+                    Some(io) if io.generation == generation => io,
+                    _ => continue, // an event for a source that has gone
                 };
-                if io.generation != generation {
-                    continue; // an event for a source that has gone
-                }
+                crate::runtime::trace::event(io.fd, bits);
                 let ready = Ready::from_epoll(bits);
                 io.state.set(io.state.get().with_event(ready));
                 if ready.intersects(Ready::satisfies(Direction::Read)) {
@@ -199,6 +200,7 @@ impl Reactor {
         let io = Rc::new(ScheduledIo {
             state: Cell::new(State::default()),
             generation,
+            fd,
             reader: Cell::new(None),
             writer: Cell::new(None),
         });
@@ -210,6 +212,7 @@ impl Reactor {
         let token = (u64::from(generation) << 32) | u64::from(slot32);
         self.epoll.add(fd, token)?;
         entry.insert(io.clone());
+        crate::runtime::trace::register(fd, true);
         Ok((slot, io))
     }
 
@@ -217,6 +220,7 @@ impl Reactor {
         // EPOLL_CTL_DEL fails only if the fd is not registered (it was
         // closed behind our back), in which case there is nothing to undo.
         let _ = self.epoll.delete(fd);
+        crate::runtime::trace::register(fd, false);
         let removed = self.sources.borrow_mut().try_remove(slot);
         // The source's wakers drop here, after the borrow is released.
         drop(removed);

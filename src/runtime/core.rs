@@ -15,12 +15,14 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+use super::blocking::Pool;
 use super::join::JoinHandle;
 use super::task::{Header, Schedulable, Task, DETACHED};
 use super::waker::{Entry, Shared, WakeHandle, MAIN_SLOT};
@@ -47,6 +49,8 @@ pub(crate) struct Core {
     shutting_down: Cell<bool>,
     pub(crate) timers: Rc<RefCell<crate::time::Timers>>,
     pub(crate) stats: CoreStats,
+    /// Helper threads for `spawn_blocking`.
+    pub(crate) blocking: Pool,
 }
 
 /// The executor's share of the runtime statistics.
@@ -65,7 +69,7 @@ fn bump(c: &Cell<u64>, n: u64) {
 }
 
 impl Core {
-    pub(crate) fn new(event_capacity: usize) -> io::Result<Core> {
+    pub(crate) fn new(event_capacity: usize, blocking: Pool) -> io::Result<Core> {
         let reactor = Rc::new(Reactor::new(event_capacity)?);
         let bell = EventFd::new()?;
         reactor.add_waker_fd(std::os::fd::AsRawFd::as_raw_fd(&bell))?;
@@ -78,6 +82,7 @@ impl Core {
             shutting_down: Cell::new(false),
             timers: Rc::new(RefCell::new(crate::time::Timers::new())),
             stats: CoreStats::default(),
+            blocking,
         })
     }
 
@@ -101,7 +106,8 @@ impl Core {
             slot: MAIN_SLOT,
             id: self.next_id(),
         };
-        self.push(entry, false);
+        // Scheduled for its first poll; not a wake.
+        self.queue.borrow_mut().push_back(entry);
         Arc::new(WakeHandle::new(entry, self.shared.clone()))
     }
 
@@ -121,6 +127,7 @@ impl Core {
         self.queue.borrow_mut().pop_front()
     }
 
+    #[track_caller]
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -132,7 +139,7 @@ impl Core {
             id: self.next_id(),
         };
         let handle = Arc::new(WakeHandle::new(entry, self.shared.clone()));
-        let task = Rc::new(Task::new(future, Header::new(handle)));
+        let task = Rc::new(Task::new(future, Header::new(handle, Location::caller())));
         bump(&self.stats.spawned, 1);
         if self.shutting_down.get() {
             drop(tasks);
@@ -142,7 +149,7 @@ impl Core {
         }
         tasks.insert(task.clone());
         drop(tasks);
-        super::trace::spawn(entry);
+        super::trace::spawn(entry, task.header().spawned_at);
         self.queue.borrow_mut().push_back(entry);
         JoinHandle::new(task)
     }
@@ -159,7 +166,7 @@ impl Core {
         self.reactor.reset_budget();
         let started = super::trace::poll_start();
         let completed = task.run();
-        super::trace::poll_end(entry, started, completed);
+        super::trace::poll_end(entry, header.spawned_at, started, completed);
         if completed {
             self.complete(entry, task);
         }
@@ -193,14 +200,19 @@ impl Core {
         let mut timeout = Some(Duration::ZERO);
         let mut sleeping = false;
         if may_block && self.queue.borrow().is_empty() {
-            timeout = self
-                .timers
-                .borrow()
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(Instant::now()));
+            let timers = self.timers.borrow();
+            // No clock read when no timer is armed (the common server case).
+            timeout = match timers.is_empty() {
+                true => None,
+                false => timers.wait_timeout(Instant::now()),
+            };
+            drop(timers);
             sleeping = timeout != Some(Duration::ZERO) && self.shared.prepare_sleep();
             if !sleeping {
                 timeout = Some(Duration::ZERO);
+            } else if timeout.is_some() {
+                // A timed wait: end it on time, not up to 50 µs late.
+                crate::sys::thread::use_fine_timer_slack();
             }
         }
         let result = self.reactor.turn(timeout);
@@ -257,6 +269,7 @@ impl Core {
             }
             drop(tasks);
         }
+        self.blocking.shutdown();
         self.queue.borrow_mut().clear();
         self.shared.close();
     }

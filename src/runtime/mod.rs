@@ -3,7 +3,7 @@
 //! [`Runtime::block_on`] runs the loop:
 //!
 //! 1. poll runnable tasks (and the `block_on` future when woken), in wake
-//!    order, up to [`POLLS_PER_IO_CHECK`](core::POLLS_PER_IO_CHECK) polls;
+//!    order, up to `POLLS_PER_IO_CHECK` (61) polls;
 //! 2. look at the outside world: remote wakes, I/O events (through the
 //!    reactor), expired timers. Block in `epoll_wait` only if nothing is
 //!    runnable, until the next timer's deadline;
@@ -13,6 +13,7 @@
 //! destructors), frees every registration they held and closes the epoll
 //! and event fds.
 
+mod blocking;
 pub(crate) mod context;
 mod core;
 mod join;
@@ -21,6 +22,7 @@ mod task;
 pub(crate) mod trace;
 mod waker;
 
+pub use blocking::{spawn_blocking, BLOCKING_KEEP_ALIVE};
 pub use join::{JoinError, JoinHandle};
 pub use stats::{stats, Stats};
 
@@ -29,6 +31,7 @@ use std::io;
 use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use self::core::{Core, POLLS_PER_IO_CHECK};
 use crate::reactor::Reactor;
@@ -59,6 +62,7 @@ pub struct Runtime {
 pub struct Builder {
     event_capacity: usize,
     blocking_threads: usize,
+    blocking_keep_alive: Duration,
 }
 
 impl Default for Builder {
@@ -66,6 +70,7 @@ impl Default for Builder {
         Builder {
             event_capacity: 1024,
             blocking_threads: 8,
+            blocking_keep_alive: BLOCKING_KEEP_ALIVE,
         }
     }
 }
@@ -78,18 +83,26 @@ impl Builder {
         self
     }
 
-    /// The most threads the blocking pool may start (default 8).
+    /// The most threads the blocking pool ([`spawn_blocking`]) may run at
+    /// once (default 8, at least 1). Threads start only when a job needs one.
     pub fn blocking_threads(mut self, n: usize) -> Builder {
         self.blocking_threads = n.max(1);
+        self
+    }
+
+    /// How long a blocking-pool thread waits for a new job before it exits
+    /// (default [`BLOCKING_KEEP_ALIVE`], 10 s).
+    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.blocking_keep_alive = keep_alive;
         self
     }
 
     /// Creates the runtime: an epoll instance and an eventfd.
     pub fn build(self) -> io::Result<Runtime> {
         trace::init();
-        let _ = self.blocking_threads;
+        let blocking = blocking::Pool::new(self.blocking_threads, self.blocking_keep_alive);
         Ok(Runtime {
-            core: Rc::new(Core::new(self.event_capacity)?),
+            core: Rc::new(Core::new(self.event_capacity, blocking)?),
         })
     }
 }
@@ -107,6 +120,7 @@ impl Runtime {
 
     /// Spawns a task on this runtime. It runs when the runtime runs (inside
     /// [`block_on`](Self::block_on)).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -126,7 +140,9 @@ impl Runtime {
     /// If a runtime is already running on this thread, or if `epoll_wait`
     /// fails (which only happens if the epoll fd was closed behind ember's
     /// back).
+    #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let called_at = std::panic::Location::caller();
         let _enter = context::enter(&self.core);
         let core = &self.core;
         let main = core.main_handle();
@@ -143,7 +159,10 @@ impl Runtime {
                     }
                     main.unschedule();
                     core.reactor.reset_budget();
-                    if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    let started = trace::poll_start();
+                    let poll = future.as_mut().poll(&mut cx);
+                    trace::poll_end(entry, called_at, started, poll.is_ready());
+                    if let Poll::Ready(output) = poll {
                         return output;
                     }
                 } else {
@@ -194,6 +213,7 @@ impl std::fmt::Debug for Runtime {
 /// let answer = ember::block_on(async { 42 });
 /// assert_eq!(answer, 42);
 /// ```
+#[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let rt = Runtime::new()
         .unwrap_or_else(|e| panic!("ember::block_on could not create a runtime: {e}"));

@@ -28,7 +28,7 @@
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -50,15 +50,18 @@ pub(crate) struct Header {
     pub(crate) handle: Arc<WakeHandle>,
     /// The same handle as a `Waker`, made once so a poll clones nothing.
     pub(crate) waker: Waker,
+    /// Where the task was spawned, for `EMBER_TRACE`.
+    pub(crate) spawned_at: &'static Location<'static>,
 }
 
 impl Header {
-    pub(crate) fn new(handle: Arc<WakeHandle>) -> Header {
+    pub(crate) fn new(handle: Arc<WakeHandle>, spawned_at: &'static Location<'static>) -> Header {
         Header {
             state: Cell::new(0),
             join_waker: Cell::new(None),
             waker: Waker::from(handle.clone()),
             handle,
+            spawned_at,
         }
     }
 

@@ -8,6 +8,7 @@
 //! Lines look like `ember: poll task 3 -> pending (2.1µs)`; `docs/` walks
 //! through a traced run.
 
+use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -50,18 +51,24 @@ pub(crate) fn wait_done(timeout: Option<Duration>, events: usize) {
 }
 
 #[inline]
-pub(crate) fn event(token: u64, bits: u32) {
+pub(crate) fn event(fd: std::os::fd::RawFd, bits: u32) {
     if on() {
-        if token == crate::reactor::WAKE_TOKEN {
-            eprintln!("ember:   event: remote-wake bell");
-        } else {
-            eprintln!(
-                "ember:   event: source {} (gen {}) {}",
-                token & u64::from(u32::MAX),
-                token >> 32,
-                describe(bits)
-            );
-        }
+        eprintln!("ember:   event: fd {fd} {}", describe(bits));
+    }
+}
+
+#[inline]
+pub(crate) fn register(fd: std::os::fd::RawFd, added: bool) {
+    if on() {
+        let what = if added { "register" } else { "deregister" };
+        eprintln!("ember: {what} fd {fd}");
+    }
+}
+
+#[inline]
+pub(crate) fn bell() {
+    if on() {
+        eprintln!("ember:   event: remote-wake bell");
     }
 }
 
@@ -95,9 +102,9 @@ pub(crate) fn wake(entry: Entry, remote: bool) {
 }
 
 #[inline]
-pub(crate) fn spawn(entry: Entry) {
+pub(crate) fn spawn(entry: Entry, at: &Location<'_>) {
     if on() {
-        eprintln!("ember: spawn {}", name(entry));
+        eprintln!("ember: spawn {} at {at}", name(entry));
     }
 }
 
@@ -107,10 +114,14 @@ pub(crate) fn poll_start() -> Option<Instant> {
 }
 
 #[inline]
-pub(crate) fn poll_end(entry: Entry, started: Option<Instant>, completed: bool) {
+pub(crate) fn poll_end(entry: Entry, at: &Location<'_>, started: Option<Instant>, completed: bool) {
     if let Some(t) = started {
         let what = if completed { "ready" } else { "pending" };
-        eprintln!("ember: poll {} -> {what} ({:?})", name(entry), t.elapsed());
+        let took = t.elapsed();
+        eprintln!(
+            "ember: poll {} (spawned at {at}) -> {what} in {took:?}",
+            name(entry)
+        );
     }
 }
 

@@ -58,7 +58,14 @@ impl Epoll {
 
     /// Adds `fd` with [`INTEREST`]; `token` comes back with every event.
     pub(crate) fn add(&self, fd: RawFd, token: u64) -> io::Result<()> {
-        self.ctl(libc::EPOLL_CTL_ADD, fd, token)
+        self.ctl(libc::EPOLL_CTL_ADD, fd, token, INTEREST)
+    }
+
+    /// Adds `fd` for readability only, edge-triggered: for the eventfd
+    /// bell, which is always writable and would otherwise report that.
+    pub(crate) fn add_readable(&self, fd: RawFd, token: u64) -> io::Result<()> {
+        let interest = (libc::EPOLLIN | libc::EPOLLET) as u32;
+        self.ctl(libc::EPOLL_CTL_ADD, fd, token, interest)
     }
 
     /// Removes `fd`. Closing an fd removes it too, but only once every
@@ -76,9 +83,9 @@ impl Epoll {
         Ok(())
     }
 
-    fn ctl(&self, op: i32, fd: RawFd, token: u64) -> io::Result<()> {
+    fn ctl(&self, op: i32, fd: RawFd, token: u64, interest: u32) -> io::Result<()> {
         let mut event = libc::epoll_event {
-            events: INTEREST,
+            events: interest,
             u64: token,
         };
         // SAFETY: `event` is a valid, initialised epoll_event that lives for

@@ -17,7 +17,11 @@
 
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
+pub(crate) mod fd;
+pub(crate) mod signal;
 pub(crate) mod socket;
+pub(crate) mod thread;
+mod unix_addr;
 
 use std::io;
 

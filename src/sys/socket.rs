@@ -1,16 +1,25 @@
-//! Sockets: `socket(2)`, `bind(2)`, `listen(2)`, `accept4(2)`, `connect(2)`,
-//! `getsockopt(2)`/`setsockopt(2)`, `shutdown(2)`, `recv(2)` and `send(2)`.
+//! Sockets: `socket(2)`, `socketpair(2)`, `bind(2)`, `listen(2)`,
+//! `accept4(2)`, `connect(2)`, `getsockopt(2)`/`setsockopt(2)`,
+//! `shutdown(2)`, `recv(2)`/`recvfrom(2)` and `send(2)`/`sendto(2)`.
 //!
-//! Called by `net`. Every socket is created `SOCK_NONBLOCK | SOCK_CLOEXEC`
-//! (accepted ones too, through `accept4`), and every send passes
+//! Called by `net`: TCP and UDP (`ip(7)`), and Unix-domain sockets
+//! (`unix(7)`, whose addresses `unix_addr.rs` converts). Every socket is
+//! created `SOCK_NONBLOCK | SOCK_CLOEXEC` (accepted ones too, through
+//! `accept4`, and both ends of a `socketpair`), and every send passes
 //! `MSG_NOSIGNAL`, so writing to a closed peer is `EPIPE`, never `SIGPIPE`.
+//!
+//! The calls that take or return an address come in two typed flavours
+//! (`std::net::SocketAddr` for IP, `std::os::unix::net::SocketAddr` for Unix)
+//! over one raw helper each (`bind_raw`, `accept_raw`, `name`, ...), so the
+//! unsafe code is written once.
 
 use std::io;
 use std::mem::{size_of, MaybeUninit};
 use std::net::{Shutdown, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::SocketAddr as UnixAddr;
 
-use super::{cvt, cvt_retry};
+use super::{cvt, cvt_retry, unix_addr};
 
 /// The most slices one `sendmsg` takes (`UIO_MAXIOV`); callers pass at most
 /// this many, so that "fewer bytes sent than offered" still means "the send
@@ -26,6 +35,24 @@ pub(crate) struct Socket {
     fd: OwnedFd,
 }
 
+/// The two socket types ember makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `SOCK_STREAM`: a connected byte stream (TCP, Unix streams).
+    Stream,
+    /// `SOCK_DGRAM`: datagrams, whole or not at all (UDP, Unix datagrams).
+    Datagram,
+}
+
+impl Kind {
+    fn raw(self) -> libc::c_int {
+        match self {
+            Kind::Stream => libc::SOCK_STREAM,
+            Kind::Datagram => libc::SOCK_DGRAM,
+        }
+    }
+}
+
 /// The result of starting a non-blocking connect.
 pub(crate) enum ConnectStart {
     /// Connected at once (it happens on loopback).
@@ -37,16 +64,39 @@ pub(crate) enum ConnectStart {
 impl Socket {
     /// A new TCP socket for `addr`'s family.
     pub(crate) fn new_tcp(addr: &SocketAddr) -> io::Result<Socket> {
-        let domain = match addr {
-            SocketAddr::V4(_) => libc::AF_INET,
-            SocketAddr::V6(_) => libc::AF_INET6,
-        };
-        let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+        Socket::new(ip_domain(addr), Kind::Stream)
+    }
+
+    /// A new UDP socket for `addr`'s family.
+    pub(crate) fn new_udp(addr: &SocketAddr) -> io::Result<Socket> {
+        Socket::new(ip_domain(addr), Kind::Datagram)
+    }
+
+    /// A new Unix-domain socket, not yet bound or connected.
+    pub(crate) fn new_unix(kind: Kind) -> io::Result<Socket> {
+        Socket::new(libc::AF_UNIX, kind)
+    }
+
+    fn new(domain: libc::c_int, kind: Kind) -> io::Result<Socket> {
+        let ty = kind.raw() | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
         // SAFETY: no pointers; valid constants.
         let raw = cvt(unsafe { libc::socket(domain, ty, 0) })?;
         // SAFETY: `raw` is a fresh fd owned by nobody else.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         Ok(Socket { fd })
+    }
+
+    /// Two Unix-domain sockets connected to each other (`socketpair(2)`),
+    /// both non-blocking and close-on-exec from the start.
+    pub(crate) fn pair_unix(kind: Kind) -> io::Result<(Socket, Socket)> {
+        let ty = kind.raw() | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+        let mut fds = [-1 as libc::c_int; 2];
+        // SAFETY: `fds` is a live, writable array of the two ints the call
+        // fills in.
+        cvt(unsafe { libc::socketpair(libc::AF_UNIX, ty, 0, fds.as_mut_ptr()) })?;
+        // SAFETY: on success both entries are fresh fds owned by nobody else.
+        let (a, b) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        Ok((Socket { fd: a }, Socket { fd: b }))
     }
 
     /// Takes ownership of a socket made elsewhere (std, another crate) and
@@ -66,6 +116,17 @@ impl Socket {
 
     pub(crate) fn bind(&self, addr: &SocketAddr) -> io::Result<()> {
         let (storage, len) = to_raw(addr);
+        self.bind_raw(&storage, len)
+    }
+
+    /// Binds a Unix-domain socket. A path that exists already (a stale
+    /// socket file included) is `EADDRINUSE`: the file is never removed here.
+    pub(crate) fn bind_unix(&self, addr: &UnixAddr) -> io::Result<()> {
+        let (storage, len) = unix_addr::to_raw(addr)?;
+        self.bind_raw(&storage, len)
+    }
+
+    fn bind_raw(&self, storage: &RawAddr, len: libc::socklen_t) -> io::Result<()> {
         // SAFETY: `storage` holds a valid sockaddr of `len` bytes.
         cvt(unsafe { libc::bind(self.raw(), storage.as_ptr(), len) })?;
         Ok(())
@@ -79,6 +140,17 @@ impl Socket {
 
     /// Accepts one pending connection, already non-blocking and close-on-exec.
     pub(crate) fn accept(&self) -> io::Result<(Socket, SocketAddr)> {
+        let (socket, storage, len) = self.accept_raw()?;
+        Ok((socket, from_raw(&storage, len)?))
+    }
+
+    /// [`accept`](Self::accept) for a Unix-domain listener.
+    pub(crate) fn accept_unix(&self) -> io::Result<(Socket, UnixAddr)> {
+        let (socket, storage, len) = self.accept_raw()?;
+        Ok((socket, unix_addr::from_raw(&storage, len)?))
+    }
+
+    fn accept_raw(&self) -> io::Result<(Socket, libc::sockaddr_storage, libc::socklen_t)> {
         let mut storage = MaybeUninit::<libc::sockaddr_storage>::zeroed();
         let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         let flags = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
@@ -91,8 +163,8 @@ impl Socket {
         let socket = Socket { fd };
         // SAFETY: the kernel wrote a sockaddr of `len` bytes into `storage`
         // (zeroed beforehand, so the rest is initialised too).
-        let addr = from_raw(unsafe { storage.assume_init_ref() }, len)?;
-        Ok((socket, addr))
+        let storage = unsafe { storage.assume_init() };
+        Ok((socket, storage, len))
     }
 
     /// Starts a connect. Must be called before the socket is registered with
@@ -109,6 +181,30 @@ impl Socket {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(ConnectStart::InProgress),
             Err(e) => Err(e),
         }
+    }
+
+    /// Connects a datagram socket (UDP), which completes at once: it only
+    /// sets the default destination and filters what `recv` receives.
+    pub(crate) fn connect_now(&self, addr: &SocketAddr) -> io::Result<()> {
+        let (storage, len) = to_raw(addr);
+        self.connect_raw(&storage, len)
+    }
+
+    /// Connects a Unix-domain socket. This never answers `EINPROGRESS`: a
+    /// stream connect either completes at once or, when the listener's
+    /// backlog is full, fails with `EAGAIN` (`WouldBlock`, see `connect(2)`)
+    /// and nothing happened, so the caller may try again later.
+    pub(crate) fn connect_unix(&self, addr: &UnixAddr) -> io::Result<()> {
+        let (storage, len) = unix_addr::to_raw(addr)?;
+        self.connect_raw(&storage, len)
+    }
+
+    fn connect_raw(&self, storage: &RawAddr, len: libc::socklen_t) -> io::Result<()> {
+        // SAFETY: `storage` holds a valid sockaddr of `len` bytes. Neither
+        // kind of connect above ever sleeps, so `EINTR` cannot leave one
+        // half-done; retrying it is only for form.
+        cvt_retry(|| unsafe { libc::connect(self.raw(), storage.as_ptr(), len) })?;
+        Ok(())
     }
 
     /// Reads and clears the pending error (`SO_ERROR`): after a non-blocking
@@ -133,6 +229,87 @@ impl Socket {
                 buf.as_mut_ptr().cast(),
                 buf.len(),
                 libc::MSG_PEEK,
+            )
+        })?;
+        Ok(n as usize)
+    }
+
+    /// Receives one datagram and its sender's address (`recvfrom(2)`). A
+    /// datagram longer than `buf` is truncated to `buf.len()`; the rest of
+    /// it is discarded by the kernel.
+    pub(crate) fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let (n, storage, len) = self.recv_from_raw(buf, 0)?;
+        Ok((n, from_raw(&storage, len)?))
+    }
+
+    /// [`recv_from`](Self::recv_from) with `MSG_PEEK`: the datagram stays
+    /// queued.
+    pub(crate) fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let (n, storage, len) = self.recv_from_raw(buf, libc::MSG_PEEK)?;
+        Ok((n, from_raw(&storage, len)?))
+    }
+
+    /// [`recv_from`](Self::recv_from) for a Unix-domain datagram socket.
+    pub(crate) fn recv_from_unix(&self, buf: &mut [u8]) -> io::Result<(usize, UnixAddr)> {
+        let (n, storage, len) = self.recv_from_raw(buf, 0)?;
+        Ok((n, unix_addr::from_raw(&storage, len)?))
+    }
+
+    fn recv_from_raw(
+        &self,
+        buf: &mut [u8],
+        flags: libc::c_int,
+    ) -> io::Result<(usize, libc::sockaddr_storage, libc::socklen_t)> {
+        let mut storage = MaybeUninit::<libc::sockaddr_storage>::zeroed();
+        let mut len = 0;
+        let n = cvt_retry(|| {
+            len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            // SAFETY: `buf` is valid for writes of `buf.len()` bytes;
+            // `storage` is writable for `len` bytes and `len` is in-out.
+            unsafe {
+                libc::recvfrom(
+                    self.raw(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    flags,
+                    storage.as_mut_ptr().cast(),
+                    &mut len,
+                )
+            }
+        })?;
+        // SAFETY: zeroed, then (partly) overwritten by the kernel.
+        let storage = unsafe { storage.assume_init() };
+        Ok((n as usize, storage, len))
+    }
+
+    /// Sends one datagram to `addr` (`sendto(2)`), with `MSG_NOSIGNAL`.
+    pub(crate) fn send_to(&self, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
+        let (storage, len) = to_raw(addr);
+        self.send_to_raw(buf, &storage, len)
+    }
+
+    /// [`send_to`](Self::send_to) for a Unix-domain datagram socket.
+    pub(crate) fn send_to_unix(&self, buf: &[u8], addr: &UnixAddr) -> io::Result<usize> {
+        let (storage, len) = unix_addr::to_raw(addr)?;
+        self.send_to_raw(buf, &storage, len)
+    }
+
+    fn send_to_raw(
+        &self,
+        buf: &[u8],
+        storage: &RawAddr,
+        len: libc::socklen_t,
+    ) -> io::Result<usize> {
+        // SAFETY: `buf` is valid for reads of `buf.len()` bytes; `storage`
+        // holds a valid sockaddr of `len` bytes.
+        let n = cvt_retry(|| unsafe {
+            libc::sendto(
+                self.raw(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                libc::MSG_NOSIGNAL,
+                storage.as_ptr(),
+                len,
             )
         })?;
         Ok(n as usize)
@@ -178,11 +355,23 @@ impl Socket {
     }
 
     pub(crate) fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.name(libc::getsockname)
+        let (storage, len) = self.name(libc::getsockname)?;
+        from_raw(&storage, len)
     }
 
     pub(crate) fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.name(libc::getpeername)
+        let (storage, len) = self.name(libc::getpeername)?;
+        from_raw(&storage, len)
+    }
+
+    pub(crate) fn local_addr_unix(&self) -> io::Result<UnixAddr> {
+        let (storage, len) = self.name(libc::getsockname)?;
+        unix_addr::from_raw(&storage, len)
+    }
+
+    pub(crate) fn peer_addr_unix(&self) -> io::Result<UnixAddr> {
+        let (storage, len) = self.name(libc::getpeername)?;
+        unix_addr::from_raw(&storage, len)
     }
 
     pub(crate) fn set_nodelay(&self, on: bool) -> io::Result<()> {
@@ -200,14 +389,14 @@ impl Socket {
             *mut libc::sockaddr,
             *mut libc::socklen_t,
         ) -> libc::c_int,
-    ) -> io::Result<SocketAddr> {
+    ) -> io::Result<(libc::sockaddr_storage, libc::socklen_t)> {
         let mut storage = MaybeUninit::<libc::sockaddr_storage>::zeroed();
         let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         // SAFETY: `call` is getsockname or getpeername; `storage` is writable
         // for `len` bytes and `len` is in-out.
         cvt(unsafe { call(self.raw(), storage.as_mut_ptr().cast(), &mut len) })?;
         // SAFETY: zeroed, then filled by the kernel.
-        from_raw(unsafe { storage.assume_init_ref() }, len)
+        Ok((unsafe { storage.assume_init() }, len))
     }
 
     fn setsockopt(&self, level: i32, name: i32, value: libc::c_int) -> io::Result<()> {
@@ -257,21 +446,30 @@ impl AsFd for Socket {
     }
 }
 
-/// Sets `O_NONBLOCK` on any fd (`fcntl(2)`).
-pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
-    let raw = fd.as_raw_fd();
-    // SAFETY: F_GETFL takes no pointer.
-    let flags = cvt(unsafe { libc::fcntl(raw, libc::F_GETFL) })?;
-    if flags & libc::O_NONBLOCK == 0 {
-        // SAFETY: F_SETFL with an int argument.
-        cvt(unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
-    }
-    Ok(())
+// Moved to `sys/fd.rs` (it is not about sockets); kept reachable here.
+pub(crate) use super::fd::set_nonblocking;
+
+/// Whether `e` says "no fd (or memory) for a new socket now" (`EMFILE`,
+/// `ENFILE`, `ENOBUFS`, `ENOMEM`): retrying at once would fail the same way.
+pub(crate) fn is_out_of_fds(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
-/// A `SocketAddr` as the kernel wants it.
-struct RawAddr {
-    storage: libc::sockaddr_storage,
+/// The family of an IP address, as `socket(2)` wants it.
+fn ip_domain(addr: &SocketAddr) -> libc::c_int {
+    match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    }
+}
+
+/// A socket address as the kernel wants it: IP (`to_raw` below) or Unix
+/// (`unix_addr::to_raw`).
+pub(super) struct RawAddr {
+    pub(super) storage: libc::sockaddr_storage,
 }
 
 impl RawAddr {

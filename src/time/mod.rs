@@ -1,13 +1,60 @@
-//! Time: sleeps, driven by the runtime's timer store.
+//! Time: [`sleep()`], [`timeout()`] and [`interval()`], driven by the runtime's
+//! timer store, precise to tens of microseconds.
 //!
-//! The store (`store.rs`) keeps every armed timer by deadline; the loop
-//! waits in `epoll_wait` no longer than the earliest one, then wakes the
-//! expired ones. No syscall per timer, no timerfd.
+//! ```
+//! use std::time::Duration;
+//! use ember::time::{interval, sleep, timeout};
+//!
+//! ember::block_on(async {
+//!     sleep(Duration::from_micros(200)).await;
+//!
+//!     let r = timeout(Duration::from_millis(1), sleep(Duration::from_secs(1))).await;
+//!     assert!(r.is_err(), "gave up after 1 ms");
+//!
+//!     let mut ticks = interval(Duration::from_millis(1));
+//!     for _ in 0..3 {
+//!         ticks.tick().await;
+//!     }
+//! });
+//! ```
+//!
+//! # How it works
+//! Every timer of a runtime lives in one store (`store.rs`) owned by the
+//! runtime's core: an indexed min-heap of deadlines, each entry holding the
+//! waker of the task to wake. A [`Sleep`] inserts its entry the first time
+//! it is polled and is not yet due, and removes it when dropped; both cost
+//! O(log n) and no syscall. [`Timeout`] is a future plus a `Sleep`;
+//! [`Interval`] is one `Sleep` reset after each tick.
+//!
+//! When the loop has nothing to run it blocks in `epoll_pwait2` (Linux
+//! 5.11+), whose timeout is a `timespec`, until the earliest deadline, so a
+//! 50 µs sleep ends after about 50–150 µs instead of a whole millisecond.
+//! Two kernel allowances would make it later, and the loop removes both:
+//! the thread's timer slack (50 µs by default; the loop thread sets it to
+//! 1 ns, see `sys/thread.rs`) and 0.1% of the timeout (waits longer than
+//! 10 ms are cut short and resumed, see `Timers::wait_timeout`). On older
+//! kernels, which answer `ENOSYS`, it falls back to `epoll_wait` with the
+//! timeout rounded *up* to whole milliseconds. Either way a timer never
+//! fires early: a wait that ends early (a signal, `EINTR`, or a cut) fires
+//! nothing that is not due, and a `Sleep` completes only when the clock
+//! has reached its deadline.
+//!
+//! Production note: tokio keeps timers in a hierarchical timing wheel
+//! (O(1) insert and cancel) of millisecond resolution and waits with
+//! `epoll_wait`, so its sleeps end up to about 1 ms late. async-io keeps a
+//! `BTreeMap` of deadlines and, through `polling`, arms a timerfd before
+//! each wait (one more syscall per wait, but no timer slack). ember's heap
+//! keeps full `Instant` precision, and `epoll_pwait2` takes the timeout in
+//! the wait itself.
 
+mod interval;
 mod sleep;
 mod store;
+mod timeout;
 
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use std::time::Instant;
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
 pub(crate) use store::Timers;

@@ -1,8 +1,9 @@
 //! The timer store: every pending timer of one runtime, by deadline.
 //!
 //! Owned by the runtime's core; `Sleep` inserts, re-arms and removes its
-//! entry; the loop asks for the earliest deadline (to bound `epoll_wait`)
-//! and takes the wakers of the expired ones.
+//! entry; the loop asks how long it may wait (`wait_timeout`: until the
+//! earliest deadline, long waits cut short) and takes the wakers of the
+//! expired ones.
 //!
 //! # Design
 //! An indexed binary min-heap. Entries live in a slab (stable keys, which
@@ -23,11 +24,20 @@
 //! | fired       | `FIRED`        | `take_expired`     | `rearm`, `remove` |
 
 use std::task::Waker;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use slab::Slab;
 
 const FIRED: usize = usize::MAX;
+
+/// Waits longer than this are cut short (see [`Timers::wait_timeout`]).
+/// The kernel's allowance for a wait this long is 10 µs.
+const LONG_WAIT: Duration = Duration::from_millis(10);
+
+/// A long wait `t` asks the kernel for `t - t / LONG_WAIT_CUT`. Anything
+/// above 1000 (the kernel's 0.1%) keeps the wait from ending late; 512 makes
+/// the early margin about twice the kernel's allowance.
+const LONG_WAIT_CUT: u32 = 512;
 
 struct Entry {
     waker: Option<Waker>,
@@ -77,6 +87,30 @@ impl Timers {
         self.heap.first().map(|item| item.deadline)
     }
 
+    /// How long the loop may block in `epoll_pwait2` at `now`: until the
+    /// earliest deadline (`None`, forever, if no timer is armed), except that
+    /// a wait longer than [`LONG_WAIT`] is cut short by 1/[`LONG_WAIT_CUT`]
+    /// of itself.
+    ///
+    /// Why cut: the kernel lets a wait of `t` end up to `t / 1000` late
+    /// (`select_estimate_accuracy` in `fs/select.c`, capped at 100 ms), so
+    /// a 1 s sleep would end about 1 ms late and a 10 s sleep 10 ms late.
+    /// A wait longer than [`LONG_WAIT`] therefore asks for `t - t / 512`:
+    /// even with the kernel's allowance it ends before the deadline, and
+    /// the loop waits again for the rest, which is 512 times shorter.
+    /// After a few such steps (a deadline 30 years away takes six waits in
+    /// all) the last wait is shorter than `LONG_WAIT`, and so late by at
+    /// most 0.1% of it: 10 µs. Nothing fires early: `take_expired` compares
+    /// deadlines with the clock, not with how long the wait was.
+    pub(crate) fn wait_timeout(&self, now: Instant) -> Option<Duration> {
+        let left = self.next_deadline()?.saturating_duration_since(now);
+        Some(if left > LONG_WAIT {
+            left - left / LONG_WAIT_CUT
+        } else {
+            left
+        })
+    }
+
     /// Arms a new timer; the key stays valid until [`remove`](Self::remove).
     pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> usize {
         let key = self.entries.insert(Entry {
@@ -113,11 +147,13 @@ impl Timers {
     /// Deletes a timer. Returns its waker so the caller drops it after
     /// releasing the store.
     pub(crate) fn remove(&mut self, key: usize) -> Option<Waker> {
-        let entry = self.entries.try_remove(key)?;
-        if entry.pos != FIRED {
-            self.remove_at(entry.pos);
+        // Out of the heap first: `remove_at` updates the positions of the
+        // entries it moves, this one included, so it must still exist.
+        let pos = self.entries.get(key)?.pos;
+        if pos != FIRED {
+            self.remove_at(pos);
         }
-        entry.waker
+        self.entries.remove(key).waker
     }
 
     /// Fires every timer due at `now`: moves their wakers into `out`.
@@ -196,7 +232,6 @@ impl Timers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn noop() -> Waker {
         Waker::noop().clone()
@@ -264,6 +299,72 @@ mod tests {
         }
         assert_eq!(t.len(), 0);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn removing_the_only_timer_empties_the_store() {
+        // Regression: `remove` freed the slab entry before taking the timer
+        // out of the heap, and the heap's swap then indexed the freed entry.
+        let mut t = Timers::new();
+        let k = t.insert(Instant::now(), noop());
+        assert!(t.remove(k).is_some());
+        assert_eq!(t.len(), 0);
+        assert!(t.is_empty());
+        assert!(t.remove(k).is_none(), "a second remove is harmless");
+    }
+
+    #[test]
+    fn removing_a_fired_timer_frees_its_entry() {
+        let t0 = Instant::now();
+        let mut t = Timers::new();
+        let k = t.insert(t0, noop());
+        t.insert(t0 + Duration::from_secs(1), noop());
+        t.take_expired(t0, &mut vec![]);
+        assert!(t.remove(k).is_none(), "its waker was taken when it fired");
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn the_wait_lasts_until_the_earliest_deadline() {
+        let t0 = Instant::now();
+        let mut t = Timers::new();
+        assert_eq!(t.wait_timeout(t0), None, "no timer: wait for I/O alone");
+        t.insert(t0 + Duration::from_millis(5), noop());
+        t.insert(t0 + Duration::from_micros(50), noop());
+        assert_eq!(t.wait_timeout(t0), Some(Duration::from_micros(50)));
+        let late = t0 + Duration::from_millis(1);
+        assert_eq!(t.wait_timeout(late), Some(Duration::ZERO), "overdue");
+    }
+
+    #[test]
+    fn long_waits_end_before_the_deadline_even_with_the_kernels_slack() {
+        // The kernel may end a wait of `w` up to `w / 1000` late (at most
+        // 100 ms). Model the worst case and check that the loop never
+        // overshoots, and that it needs few wake-ups even for 30 years.
+        let t0 = Instant::now();
+        for left in [
+            Duration::from_millis(11),
+            Duration::from_secs(1),
+            Duration::from_secs(3600),
+            Duration::from_secs(86_400 * 365 * 30),
+        ] {
+            let mut t = Timers::new();
+            t.insert(t0 + left, noop());
+            let mut now = t0;
+            let mut waits = 0;
+            loop {
+                let w = t.wait_timeout(now).unwrap();
+                waits += 1;
+                if w <= LONG_WAIT {
+                    break; // the last wait, late by at most 10 µs
+                }
+                let slack = (w / 1000).min(Duration::from_millis(100));
+                now += w + slack;
+                assert!(now < t0 + left, "a cut wait of {w:?} overshot");
+            }
+            assert!(waits <= 6, "{waits} waits for {left:?}");
+        }
     }
 
     #[test]

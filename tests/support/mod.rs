@@ -5,6 +5,8 @@
 //! every helper.
 #![allow(dead_code)]
 
+pub mod temp_dir;
+
 use std::future::Future;
 use std::process::Command;
 use std::sync::mpsc;

@@ -18,7 +18,7 @@ use futures_core::Stream;
 
 use super::TcpStream;
 use crate::reactor::{Direction, Registration};
-use crate::sys::socket::Socket;
+use crate::sys::socket::{is_out_of_fds, Socket};
 use crate::time::Sleep;
 
 /// The kernel's queue of connections not yet accepted.
@@ -71,6 +71,10 @@ impl TcpListener {
     /// `SO_REUSEADDR` and a backlog of 1,024, and starts listening. Bind to
     /// port 0 to let the kernel pick a free port, then ask
     /// [`local_addr`](Self::local_addr).
+    ///
+    /// `addr` is std's [`ToSocketAddrs`](std::net::ToSocketAddrs): like std's `bind`, a host name is
+    /// resolved here, on the calling thread, blocking it (binding happens
+    /// once, at startup, usually to an IP literal, which is only parsed).
     ///
     /// # Panics
     /// Outside an ember runtime.
@@ -132,6 +136,9 @@ impl TcpListener {
 
     /// The accepted connections, as a `Stream`. Errors are items; the
     /// stream never ends.
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as [`accept`](Self::accept).
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming { listener: self }
     }
@@ -157,7 +164,7 @@ impl TcpListener {
         match accepted {
             Ok((socket, addr)) => Poll::Ready(TcpStream::from_socket(socket).map(|s| (s, addr))),
             Err(e) => {
-                if out_of_fds(&e) {
+                if is_out_of_fds(&e) {
                     *self.backoff.borrow_mut() = Some(crate::time::sleep(ACCEPT_BACKOFF));
                 }
                 Poll::Ready(Err(e))
@@ -166,16 +173,11 @@ impl TcpListener {
     }
 }
 
-/// Errors that say "no fd (or memory) for a new socket now": retrying at
-/// once would fail the same way.
-fn out_of_fds(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
-}
-
 /// Future of [`TcpListener::accept`].
+///
+/// # Cancel safety
+/// Cancel safe: if dropped before it completes, no connection was taken
+/// from the queue.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Accept<'a> {
@@ -191,6 +193,10 @@ impl Future for Accept<'_> {
 }
 
 /// Stream of [`TcpListener::incoming`].
+///
+/// # Cancel safety
+/// Cancel safe: dropping it, or a `next()` on it, before a connection comes
+/// takes nothing from the queue.
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct Incoming<'a> {

@@ -8,12 +8,13 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use crate::io::{AsyncRead, AsyncWrite};
+use crate::net::ToSocketAddrs;
 use crate::reactor::{Direction, Registration};
 use crate::sys::socket::{ConnectStart, Socket, MAX_IOV};
 
@@ -54,16 +55,21 @@ impl TcpStream {
     /// Connects to `addr`, trying each address it resolves to in turn, and
     /// returns the first connection made, or the last error.
     ///
+    /// IP literals are parsed on the loop's thread; a host name is resolved
+    /// on the blocking pool, so DNS never stops the loop (see
+    /// [`ToSocketAddrs`]).
+    ///
     /// Each attempt is a non-blocking `connect`: the socket is registered
     /// while the handshake runs, and `SO_ERROR` tells the outcome once it
     /// becomes writable. A refused connection is an error of kind
     /// `ConnectionRefused`. Wrap it in `ember::time::timeout` to bound it.
     ///
     /// # Cancel safety
-    /// Dropping it midway abandons the attempt and closes its socket.
+    /// Dropping it midway abandons the attempt and closes its socket; a
+    /// name lookup in progress finishes on its pool thread, unused.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let mut last_err = None;
-        for addr in crate::net::resolve(addr)? {
+        for addr in crate::net::resolve(addr).await? {
             match TcpStream::connect_addr(addr).await {
                 Ok(stream) => return Ok(stream),
                 Err(e) => last_err = Some(e),
@@ -99,7 +105,7 @@ impl TcpStream {
             // proves it (a spurious wake-up would be ENOTCONN).
             match self.socket.peer_addr() {
                 Ok(_) => return Poll::Ready(Ok(())),
-                Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
                     self.reg.clear_readiness(event)
                 }
                 Err(e) => return Poll::Ready(Err(e)),

@@ -1,15 +1,19 @@
-//! Tasks: handles, errors, and cooperative yielding.
+//! Tasks: handles, errors, sets of tasks, and cooperative yielding.
 //!
-//! A task is a future spawned with [`spawn`](crate::spawn); it runs on the
+//! A task is a future spawned with [`spawn`]; it runs on the
 //! runtime's thread, interleaved with the others at each `.await` that
-//! returns `Pending`.
+//! returns `Pending`. A [`JoinSet`] owns a group of tasks and yields their
+//! outputs as they complete.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+mod join_set;
+
 pub use crate::runtime::{JoinError, JoinHandle};
 pub use crate::spawn;
+pub use join_set::{JoinNext, JoinSet};
 
 /// Returns `Pending` once, after waking itself: the task goes to the back
 /// of the run queue and every other runnable task gets a turn first.
@@ -29,6 +33,9 @@ pub fn yield_now() -> YieldNow {
 }
 
 /// Future of [`yield_now`].
+///
+/// # Cancel safety
+/// Cancel safe: nothing is lost if it is dropped.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct YieldNow {

@@ -1,0 +1,322 @@
+//! `UdpSocket`: a UDP socket, registered with the reactor.
+//!
+//! Created by `bind` or from a std socket. Every send and receive goes
+//! through the registration's `poll_io` (see `reactor/registration.rs`), but
+//! never with the short-read rule: a datagram read is short by nature, so a
+//! successful `recv` says nothing about whether another datagram is queued.
+//! Readiness is cleared only by `EAGAIN`.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::task::{Context, Poll};
+
+use crate::reactor::{Direction, Registration};
+use crate::sys::socket::Socket;
+
+/// A UDP socket.
+///
+/// UDP has no connection: [`bind`](Self::bind) a socket, then
+/// [`send_to`](Self::send_to) any address and [`recv_from`](Self::recv_from)
+/// anyone. [`connect`](Self::connect) only sets a default destination for
+/// [`send`](Self::send) and makes [`recv`](Self::recv) keep only that
+/// peer's datagrams; it sends nothing.
+///
+/// # Datagrams, not bytes
+/// Each send is one datagram, and each receive takes exactly one datagram
+/// off the queue. A datagram longer than the buffer given to a receive is
+/// **truncated**, as the OS does: the buffer is filled, the count returned
+/// is `buf.len()`, and the rest of that datagram is lost (the next receive
+/// gets the next datagram). Size the buffer for the largest datagram you
+/// expect (65,507 bytes is UDP's limit over IPv4). An empty datagram is
+/// valid and reads as `Ok(0)`, which, unlike on a stream, does not mean the
+/// end of anything.
+///
+/// ```no_run
+/// use ember::net::UdpSocket;
+///
+/// ember::block_on(async {
+///     let socket = UdpSocket::bind("127.0.0.1:8053")?;
+///     let mut buf = [0u8; 1500];
+///     loop {
+///         let (n, peer) = socket.recv_from(&mut buf).await?;
+///         socket.send_to(&buf[..n], peer).await?;
+///     }
+///     # #[allow(unreachable_code)]
+///     # Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct UdpSocket {
+    // Declared first: it must deregister before `socket` closes the fd.
+    reg: Registration,
+    socket: Socket,
+}
+
+impl UdpSocket {
+    /// Binds to `addr` (the first address it resolves to that works). Bind
+    /// to port 0 to let the kernel pick a free port, then ask
+    /// [`local_addr`](Self::local_addr).
+    ///
+    /// A plain function, as in std: binding involves no round trip. Like
+    /// std, it resolves host names on the calling thread.
+    ///
+    /// # Panics
+    /// Outside an ember runtime.
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        each_addr(addr, |addr| {
+            let socket = Socket::new_udp(&addr)?;
+            socket.bind(&addr)?;
+            UdpSocket::from_socket(socket)
+        })
+    }
+
+    fn from_socket(socket: Socket) -> io::Result<UdpSocket> {
+        let reg = Registration::new(socket.as_raw_fd())?;
+        Ok(UdpSocket { reg, socket })
+    }
+
+    /// Wraps a std socket, making it non-blocking.
+    ///
+    /// # Panics
+    /// Outside an ember runtime.
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        UdpSocket::from_socket(Socket::from_owned(OwnedFd::from(socket))?)
+    }
+
+    /// Deregisters the socket and returns it as a std socket (still
+    /// non-blocking).
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
+        let UdpSocket { reg, socket } = self;
+        drop(reg);
+        Ok(std::net::UdpSocket::from(socket.into_owned()))
+    }
+
+    /// Sets the default destination of [`send`](Self::send), and keeps only
+    /// datagrams from `addr` for [`recv`](Self::recv) (the first address it
+    /// resolves to that works). Nothing is sent: it completes at once,
+    /// which is why it is a plain function, as in std. Errors the network
+    /// reports later (an ICMP "port unreachable") surface on the next send
+    /// or receive, as `ConnectionRefused`.
+    pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        each_addr(addr, |addr| self.socket.connect_now(&addr))
+    }
+
+    /// The address the socket is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// The address given to [`connect`](Self::connect); `NotConnected` if
+    /// there is none.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.peer_addr()
+    }
+
+    /// Sends `buf` as one datagram to the connected peer; returns its
+    /// length. A datagram too long for UDP is an error (`EMSGSIZE`), never
+    /// split.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if dropped before it completes, nothing was sent.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_send(cx, buf)).await
+    }
+
+    /// Receives one datagram from the connected peer into `buf`; returns
+    /// its length, at most `buf.len()`: a longer datagram is truncated (see
+    /// the type's docs).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if dropped before it completes, no datagram was taken.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_recv(cx, buf)).await
+    }
+
+    /// Sends `buf` as one datagram to `target` (the first address it
+    /// resolves to). A host name is resolved as `TcpStream::connect`
+    /// resolves one; a `SocketAddr` needs no resolving.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if dropped before it completes, nothing was sent.
+    pub async fn send_to(
+        &self,
+        buf: &[u8],
+        target: impl crate::net::ToSocketAddrs,
+    ) -> io::Result<usize> {
+        let target = crate::net::resolve(target)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "could not resolve to any address",
+                )
+            })?;
+        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+    }
+
+    /// Receives one datagram into `buf`; returns its length (truncated to
+    /// `buf.len()`, see the type's docs) and its sender.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if dropped before it completes, no datagram was taken.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+    }
+
+    /// Like [`recv_from`](Self::recv_from), but leaves the datagram queued:
+    /// the next receive gets it again.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| {
+            self.reg.poll_io(
+                cx,
+                Direction::Read,
+                || self.socket.peek_from(buf),
+                // A datagram read is short by nature: never "drained".
+                |_| false,
+            )
+        })
+        .await
+    }
+
+    /// `Ready` once `buf` went out as one datagram to the connected peer;
+    /// stores the waker otherwise.
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.reg
+            .poll_io(cx, Direction::Write, || self.socket.send(buf), |_| false)
+    }
+
+    /// `Ready` with one datagram from the connected peer; stores the waker
+    /// otherwise.
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.reg
+            .poll_io(cx, Direction::Read, || self.socket.recv(buf), |_| false)
+    }
+
+    /// `Ready` once `buf` went out as one datagram to `target`; stores the
+    /// waker otherwise.
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        self.reg.poll_io(
+            cx,
+            Direction::Write,
+            || self.socket.send_to(buf, &target),
+            |_| false,
+        )
+    }
+
+    /// `Ready` with one datagram and its sender; stores the waker otherwise.
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.reg.poll_io(
+            cx,
+            Direction::Read,
+            || self.socket.recv_from(buf),
+            |_| false,
+        )
+    }
+
+    /// Sends to the connected peer without waiting; `WouldBlock` if the
+    /// send buffer is full.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.reg.try_io(Direction::Write, || self.socket.send(buf))
+    }
+
+    /// Receives from the connected peer without waiting; `WouldBlock` if no
+    /// datagram is queued.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reg.try_io(Direction::Read, || self.socket.recv(buf))
+    }
+
+    /// Sends to `target` without waiting; `WouldBlock` if the send buffer
+    /// is full.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.reg
+            .try_io(Direction::Write, || self.socket.send_to(buf, &target))
+    }
+
+    /// Receives one datagram without waiting; `WouldBlock` if none is
+    /// queued.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.reg
+            .try_io(Direction::Read, || self.socket.recv_from(buf))
+    }
+
+    /// Waits until a datagram may be queued. Readiness can be spurious:
+    /// follow it with [`try_recv_from`](Self::try_recv_from) and loop on
+    /// `WouldBlock`.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.reg.poll_ready(cx, Direction::Read).map(|_| Ok(()))).await
+    }
+
+    /// Waits until a datagram may be sent; see [`readable`](Self::readable).
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.reg.poll_ready(cx, Direction::Write).map(|_| Ok(()))).await
+    }
+}
+
+/// Runs `f` on each address `addr` resolves to, until one works; returns
+/// that result or the last error.
+fn each_addr<T>(
+    addr: impl ToSocketAddrs,
+    mut f: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut last_err = None;
+    for addr in addr.to_socket_addrs()? {
+        match f(addr) {
+            Ok(t) => return Ok(t),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any address",
+        )
+    }))
+}
+
+impl AsRawFd for UdpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
+    }
+}
+
+impl AsFd for UdpSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
+impl fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("UdpSocket");
+        if let Ok(addr) = self.local_addr() {
+            d.field("local", &addr);
+        }
+        if let Ok(addr) = self.peer_addr() {
+            d.field("peer", &addr);
+        }
+        d.field("fd", &self.as_raw_fd()).finish()
+    }
+}

@@ -1,0 +1,73 @@
+//! Unix-domain sockets (`unix(7)`): [`UnixListener`] and [`UnixStream`]
+//! (a byte stream, like TCP), and [`UnixDatagram`] (datagrams, like UDP),
+//! between processes on the same machine.
+//!
+//! They mirror the TCP and UDP types and go through the same registration
+//! (`reactor/registration.rs`); they differ in their addresses and in what
+//! the file system has to do with them.
+//!
+//! # Addresses
+//! An address is std's [`SocketAddr`] (re-exported here), so it moves
+//! freely between ember and std sockets. It is one of:
+//!
+//! - a **pathname**: a socket file in the file system, made by `bind`. The
+//!   functions that take a path ([`UnixListener::bind`],
+//!   [`UnixStream::connect`], [`UnixDatagram::send_to`], ...) build one
+//!   with [`SocketAddr::from_pathname`]; a path must be shorter than 108
+//!   bytes.
+//! - an **abstract** name (Linux only): no file, gone when the socket
+//!   closes. Build it with
+//!   [`std::os::linux::net::SocketAddrExt::from_abstract_name`]
+//!   and pass it to the `*_addr` functions ([`UnixListener::bind_addr`],
+//!   [`UnixStream::connect_addr`], ...).
+//! - **unnamed**: the address of a socket that was never bound, such as a
+//!   client, or either end of a `pair()`.
+//!
+//! # Socket files are yours
+//! Binding to a path creates a socket file there, and ember never deletes
+//! it: not when the socket is dropped, and not when a later `bind` finds
+//! it in the way. A file left by a process that is gone (a *stale* socket
+//! file) makes `bind` fail with an error of kind
+//! [`AddrInUse`](std::io::ErrorKind::AddrInUse) that names the path. Only
+//! the program knows whether that file is really stale, so removing it
+//! (`std::fs::remove_file`) is left to it, typically before `bind` and
+//! after the listener is dropped. std and tokio behave the same way.
+
+mod datagram;
+mod listener;
+mod split;
+mod stream;
+
+pub use datagram::UnixDatagram;
+pub use listener::{Accept, Incoming, UnixListener};
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
+pub use std::os::unix::net::SocketAddr;
+pub use stream::UnixStream;
+
+use std::io;
+use std::os::linux::net::SocketAddrExt;
+
+/// Makes `bind`'s `EADDRINUSE` say what is in the way and what to do; any
+/// other error passes unchanged. The kind stays `AddrInUse`.
+fn bind_error(addr: &SocketAddr, e: io::Error) -> io::Error {
+    if e.kind() != io::ErrorKind::AddrInUse {
+        return e;
+    }
+    let msg = if let Some(path) = addr.as_pathname() {
+        format!(
+            "cannot bind to {}: a file already exists at that path (os error {}). \
+             If it is a stale socket file left by a process that is gone, remove it \
+             and bind again; ember never deletes it for you",
+            path.display(),
+            e.raw_os_error().unwrap_or(0),
+        )
+    } else if let Some(name) = addr.as_abstract_name() {
+        format!(
+            "cannot bind to abstract address {:?}: another socket holds it",
+            String::from_utf8_lossy(name),
+        )
+    } else {
+        return e;
+    };
+    io::Error::new(io::ErrorKind::AddrInUse, msg)
+}

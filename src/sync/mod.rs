@@ -1,0 +1,44 @@
+//! Synchronisation between tasks, and between tasks and plain threads:
+//! channels ([`oneshot`], [`mpsc`]) and [`Notify`].
+//!
+//! One primitive per file. Each keeps its state behind a `std::sync::Mutex`
+//! in an `Arc`, so the sending halves (and `Notify`) are `Send` and work
+//! from any thread, while the runtime's tasks stay on theirs.
+//!
+//! # Why a send on the loop's thread costs no syscall
+//! A primitive never wakes anyone itself while it holds its lock: it takes
+//! the waker out, releases the lock, then calls `wake()`. ember's wakers
+//! choose their path (see `runtime/waker.rs`): on the loop's thread a wake
+//! pushes the task on the run queue; only a wake from another thread goes
+//! through the remote queue and may ring the eventfd. So a send and a
+//! receive between two tasks cost an uncontended lock each (two atomic
+//! operations, no futex call) and, when the receiver waits, one push on the
+//! run queue. Nobody is woken when nobody waits: a waiter's waker is taken
+//! out of the state when it is woken, so a second send finds none.
+//!
+//! # Production notes
+//! - tokio's channels are lock-free linked blocks of slots with an atomic
+//!   semaphore; a mutex around a `VecDeque` is simpler to read, and on one
+//!   thread it is uncontended, which makes it cheap (see `bench/` for the
+//!   measured cost per message beside tokio's).
+//! - tokio charges each receive to the task's cooperative budget; ember's
+//!   budget lives in the reactor, so a receiver keeps its own count instead
+//!   and yields after 128 messages in a row (see `mpsc`).
+
+mod notify;
+pub mod oneshot;
+mod park;
+mod wait_list;
+
+pub mod mpsc;
+
+pub use notify::{Notified, Notify};
+
+use std::sync::{Mutex, MutexGuard};
+
+/// Locks `m`, ignoring poisoning. Sound here because no primitive runs user
+/// code while it holds its lock (values are dropped and wakers woken after
+/// the guard is gone), so a panic cannot leave the state half-changed.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,277 @@
+//! The state both kinds of `mpsc` channel share, and the receiving logic.
+//!
+//! Owned through an `Arc` by every sender and by the receiver
+//! (`bounded.rs`, `unbounded.rs`). One `Mutex` guards the queue, the
+//! receiver's waker and, for a bounded channel, its free slots and the
+//! queue of waiting senders.
+//!
+//! # Bounded channels: slots are handed over, not raced for
+//! `permits` counts the free slots that nobody has been promised. A send
+//! takes one if no sender is waiting; otherwise it queues in `send_waiters`.
+//! Each message received frees a slot: if a sender waits, the slot goes
+//! straight to the first one (it is notified, and pushes its message when
+//! polled); if not, `permits` grows. So senders are served in FIFO order and
+//! a newcomer never takes the slot a waiting sender was woken for. A sender
+//! dropped after being handed a slot hands it on (`release_permit`).
+//!
+//! Invariant (bounded, receiver open): `queue.len() + permits + slots
+//! handed to notified senders == capacity`.
+//!
+//! # Closing
+//! | event                         | effect |
+//! |-------------------------------|--------|
+//! | last sender dropped           | `senders == 0`: once the queue is empty, `recv` gives `None` |
+//! | `Receiver::close`             | `rx_closed`: sends fail from now on; queued messages can still be received, then `None` |
+//! | receiver dropped              | as `close`, and the queued messages are dropped |
+//!
+//! Every waker is taken out under the lock and woken after it is released.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use super::super::lock;
+use super::super::notify::Notify;
+use super::super::wait_list::WaitList;
+use super::error::TryRecvError;
+
+/// Messages a receiver takes in a row before it yields once to the other
+/// tasks (tokio's cooperative budget is 128 too). Without it, a task
+/// receiving from a producer that never falls behind (another thread, say)
+/// would never return `Pending`, and the loop would starve everything else.
+pub(super) const RECV_BUDGET: u32 = 128;
+
+pub(super) struct Chan<T> {
+    state: Mutex<State<T>>,
+    /// The bound of a bounded channel; `None` for an unbounded one.
+    pub(super) capacity: Option<usize>,
+    /// Told (`notify_waiters`) when the receiver closes, for `Sender::closed`.
+    pub(super) closed: Notify,
+}
+
+pub(super) struct State<T> {
+    pub(super) queue: VecDeque<T>,
+    /// The receiver, if it waits for a message.
+    rx_waker: Option<Waker>,
+    /// The receiver closed or was dropped: sends fail.
+    pub(super) rx_closed: bool,
+    /// Live senders; `recv` gives `None` at 0 once the queue is empty.
+    senders: usize,
+    /// Bounded only: free slots nobody has been promised.
+    pub(super) permits: usize,
+    /// Bounded only: senders waiting for a slot, in arrival order.
+    pub(super) send_waiters: WaitList<()>,
+}
+
+impl<T> Chan<T> {
+    pub(super) fn new(capacity: Option<usize>) -> Chan<T> {
+        Chan {
+            state: Mutex::new(State {
+                queue: VecDeque::with_capacity(capacity.unwrap_or(0).min(1024)),
+                rx_waker: None,
+                rx_closed: false,
+                senders: 1,
+                permits: capacity.unwrap_or(0),
+                send_waiters: WaitList::new(),
+            }),
+            capacity,
+            closed: Notify::new(),
+        }
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, State<T>> {
+        lock(&self.state)
+    }
+
+    /// Queues `value`, releases the lock, and wakes the receiver if it
+    /// waits. The caller has checked that the receiver is open (and, if
+    /// bounded, taken a slot).
+    pub(super) fn push(&self, mut state: MutexGuard<'_, State<T>>, value: T) {
+        state.queue.push_back(value);
+        let rx = state.rx_waker.take();
+        drop(state);
+        if let Some(w) = rx {
+            w.wake();
+        }
+    }
+
+    /// A new sender (a clone).
+    pub(super) fn add_sender(&self) {
+        self.lock().senders += 1;
+    }
+
+    /// A sender is gone; the last one wakes the receiver, to see `None`.
+    pub(super) fn drop_sender(&self) {
+        let mut state = self.lock();
+        state.senders -= 1;
+        let rx = if state.senders == 0 {
+            state.rx_waker.take()
+        } else {
+            None
+        };
+        drop(state);
+        if let Some(w) = rx {
+            w.wake();
+        }
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.lock().rx_closed
+    }
+
+    /// Waits until the receiver is closed or dropped.
+    pub(super) async fn closed(&self) {
+        // Created before the check: a close between the check and the
+        // first poll still completes it (see `Notify::notified`).
+        let notified = self.closed.notified();
+        if self.is_closed() {
+            return;
+        }
+        notified.await;
+    }
+
+    /// Closes the receiving side: later sends fail, waiting senders and
+    /// `closed()` futures complete. Returns the queued messages when
+    /// `drain` (the receiver is being dropped), for the caller to drop
+    /// outside the lock.
+    fn close(&self, drain: bool) -> VecDeque<T> {
+        let mut wakers = Vec::new();
+        let mut state = self.lock();
+        let first = !state.rx_closed;
+        state.rx_closed = true;
+        state.send_waiters.notify_all((), &mut wakers);
+        let rest = if drain {
+            std::mem::take(&mut state.queue)
+        } else {
+            VecDeque::new()
+        };
+        let rx = state.rx_waker.take();
+        drop(state);
+        drop(rx);
+        for w in wakers {
+            w.wake();
+        }
+        if first {
+            self.closed.notify_waiters();
+        }
+        rest
+    }
+}
+
+impl<T> State<T> {
+    /// Takes the first message. In a bounded channel its slot is freed;
+    /// the waker of the sender it goes to (if any) is returned with it.
+    fn pop(&mut self, bounded: bool) -> Option<(T, Option<Waker>)> {
+        let value = self.queue.pop_front()?;
+        let sender = if bounded { self.release_permit() } else { None };
+        Some((value, sender))
+    }
+
+    /// A slot is free again (bounded only): hand it to the first waiting
+    /// sender, whose waker is returned, or keep it in `permits`.
+    pub(super) fn release_permit(&mut self) -> Option<Waker> {
+        let next = self.send_waiters.notify_first(());
+        if next.is_none() {
+            self.permits += 1;
+        }
+        next
+    }
+}
+
+/// The receiving logic, shared by `Receiver` and `UnboundedReceiver`.
+pub(super) struct Rx<T> {
+    pub(super) chan: std::sync::Arc<Chan<T>>,
+    /// Messages received since this receiver last returned `Pending`.
+    streak: u32,
+}
+
+impl<T> Rx<T> {
+    pub(super) fn new(chan: std::sync::Arc<Chan<T>>) -> Rx<T> {
+        Rx { chan, streak: 0 }
+    }
+
+    pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if self.streak >= RECV_BUDGET {
+            // Yield once: back of the run queue, then carry on.
+            self.streak = 0;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let mut state = self.chan.lock();
+        if let Some((value, sender)) = state.pop(self.chan.capacity.is_some()) {
+            drop(state);
+            if let Some(w) = sender {
+                w.wake();
+            }
+            self.streak += 1;
+            return Poll::Ready(Some(value));
+        }
+        self.streak = 0;
+        if state.senders == 0 || state.rx_closed {
+            return Poll::Ready(None);
+        }
+        let old = match &state.rx_waker {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            _ => state.rx_waker.replace(cx.waker().clone()),
+        };
+        drop(state);
+        drop(old);
+        Poll::Pending
+    }
+
+    pub(super) fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let mut state = self.chan.lock();
+        if let Some((value, sender)) = state.pop(self.chan.capacity.is_some()) {
+            drop(state);
+            if let Some(w) = sender {
+                w.wake();
+            }
+            return Ok(value);
+        }
+        if state.senders == 0 || state.rx_closed {
+            Err(TryRecvError::Disconnected)
+        } else {
+            Err(TryRecvError::Empty)
+        }
+    }
+
+    pub(super) fn close(&mut self) {
+        self.chan.close(false);
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.chan.lock().queue.len()
+    }
+}
+
+impl<T> Drop for Rx<T> {
+    fn drop(&mut self) {
+        // The messages' destructors are user code: they run unlocked.
+        drop(self.chan.close(true));
+    }
+}
+
+/// Future of [`Receiver::recv`](super::Receiver::recv) and
+/// [`UnboundedReceiver::recv`](super::UnboundedReceiver::recv).
+///
+/// # Cancel safety
+/// Cancel safe: a message is taken out of the channel only in the poll that
+/// returns it, so dropping this future loses nothing.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Recv<'a, T> {
+    pub(super) rx: &'a mut Rx<T>,
+}
+
+impl<T> std::future::Future for Recv<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl<T> std::fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recv").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,252 @@
+//! `WaitList`: a FIFO of parked wakers with O(1) removal, the one data
+//! structure behind every waiting future in `sync`.
+//!
+//! Used by `mpsc` (senders waiting for room in a bounded channel) and by
+//! `Notify` (tasks waiting for a notification). Always lives inside the
+//! primitive's `Mutex`, so it needs no synchronisation of its own.
+//!
+//! # Design
+//! A doubly linked list threaded through a slab: each waiting future holds
+//! its node's key, which stays valid until the future removes it. Pushing,
+//! notifying the first waiter and removing any waiter are O(1), and a
+//! slot is reused, so a steady stream of waiters allocates nothing.
+//!
+//! A node outlives its place in the queue: notifying *unlinks* the node and
+//! records the notification in it, but only its future removes it. That is
+//! how a future learns that it was chosen, and how a future dropped right
+//! after being chosen can tell, and pass the notification on.
+//!
+//! | node state | in the queue | set by                        | left by |
+//! |------------|--------------|-------------------------------|---------|
+//! | waiting    | yes          | `push_back`                   | `notify_first`, `notify_all`, `remove` |
+//! | notified   | no           | `notify_first`, `notify_all`  | `remove` |
+//!
+//! # Invariant
+//! Wakers are handed *out* (to be woken after the caller releases its
+//! lock), never woken in here: waking is arbitrary code.
+
+use std::task::Waker;
+
+use slab::Slab;
+
+/// No node: the end of the list.
+const NIL: usize = usize::MAX;
+
+/// One waiting future. `K` says how it was notified (`Notify` tells
+/// `notify_one` from `notify_waiters`; `mpsc` needs no kind and uses `()`).
+#[derive(Debug)]
+struct Node<K> {
+    waker: Option<Waker>,
+    /// `None` while waiting, `Some(kind)` once notified (and unlinked).
+    notified: Option<K>,
+    prev: usize,
+    next: usize,
+}
+
+/// A FIFO of waiting futures.
+#[derive(Debug)]
+pub(crate) struct WaitList<K> {
+    nodes: Slab<Node<K>>,
+    /// First and last waiting (linked) node, or `NIL`.
+    head: usize,
+    tail: usize,
+}
+
+impl<K: Copy> WaitList<K> {
+    pub(crate) const fn new() -> WaitList<K> {
+        WaitList {
+            nodes: Slab::new(),
+            head: NIL,
+            tail: NIL,
+        }
+    }
+
+    /// Whether nobody is waiting (notified nodes not yet removed do not
+    /// count).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head == NIL
+    }
+
+    /// Queues a new waiter at the back; returns its key.
+    pub(crate) fn push_back(&mut self, waker: Waker) -> usize {
+        let key = self.nodes.insert(Node {
+            waker: Some(waker),
+            notified: None,
+            prev: self.tail,
+            next: NIL,
+        });
+        match self.tail {
+            NIL => self.head = key,
+            tail => self.nodes[tail].next = key,
+        }
+        self.tail = key;
+        key
+    }
+
+    /// How waiter `key` was notified, or `None` if it still waits.
+    pub(crate) fn notified(&self, key: usize) -> Option<K> {
+        self.nodes.get(key).and_then(|n| n.notified)
+    }
+
+    /// Stores `waker` for waiter `key`, unless it would wake the same task
+    /// as the one stored. Returns the replaced waker, for the caller to
+    /// drop once its lock is released.
+    pub(crate) fn set_waker(&mut self, key: usize, waker: &Waker) -> Option<Waker> {
+        let node = self.nodes.get_mut(key)?;
+        match &node.waker {
+            Some(w) if w.will_wake(waker) => None,
+            _ => node.waker.replace(waker.clone()),
+        }
+    }
+
+    /// Unlinks the first waiter, marks it notified with `kind` and returns
+    /// its waker to wake. `None` if nobody waits.
+    pub(crate) fn notify_first(&mut self, kind: K) -> Option<Waker> {
+        let key = self.head;
+        if key == NIL {
+            return None;
+        }
+        self.unlink(key);
+        let node = &mut self.nodes[key];
+        node.notified = Some(kind);
+        node.waker.take()
+    }
+
+    /// Notifies every waiter with `kind`; their wakers go into `out`.
+    pub(crate) fn notify_all(&mut self, kind: K, out: &mut Vec<Waker>) {
+        while let Some(waker) = self.notify_first(kind) {
+            out.push(waker);
+        }
+    }
+
+    /// Removes waiter `key` (waiting or notified). Returns how it had been
+    /// notified (`None` if it was still waiting), and its waker, for the
+    /// caller to drop once its lock is released.
+    pub(crate) fn remove(&mut self, key: usize) -> (Option<K>, Option<Waker>) {
+        if !self.nodes.contains(key) {
+            return (None, None);
+        }
+        if self.nodes[key].notified.is_none() {
+            self.unlink(key);
+        }
+        let node = self.nodes.remove(key);
+        (node.notified, node.waker)
+    }
+
+    /// Takes a linked node out of the queue, leaving it in the slab.
+    fn unlink(&mut self, key: usize) {
+        let (prev, next) = {
+            let n = &self.nodes[key];
+            (n.prev, n.next)
+        };
+        match prev {
+            NIL => self.head = next,
+            p => self.nodes[p].next = next,
+        }
+        match next {
+            NIL => self.tail = prev,
+            n => self.nodes[n].prev = prev,
+        }
+        let n = &mut self.nodes[key];
+        n.prev = NIL;
+        n.next = NIL;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn waker() -> Waker {
+        Waker::from(Arc::new(Count(AtomicUsize::new(0))))
+    }
+
+    #[test]
+    fn waiters_are_notified_in_the_order_they_arrived() {
+        let mut list = WaitList::<u8>::new();
+        let a = list.push_back(waker());
+        let b = list.push_back(waker());
+        let c = list.push_back(waker());
+        assert!(list.notify_first(1).is_some());
+        assert_eq!(list.notified(a), Some(1));
+        assert_eq!(list.notified(b), None);
+        assert!(list.notify_first(2).is_some());
+        assert_eq!(list.notified(b), Some(2));
+        assert!(list.notify_first(3).is_some());
+        assert_eq!(list.notified(c), Some(3));
+        assert!(list.is_empty());
+        assert!(list.notify_first(4).is_none());
+    }
+
+    #[test]
+    fn a_removed_waiter_is_skipped_wherever_it_stood() {
+        let mut list = WaitList::<()>::new();
+        let keys: Vec<usize> = (0..5).map(|_| list.push_back(waker())).collect();
+        // Middle, head and tail.
+        assert_eq!(list.remove(keys[2]).0, None);
+        assert_eq!(list.remove(keys[0]).0, None);
+        assert_eq!(list.remove(keys[4]).0, None);
+        assert!(list.notify_first(()).is_some());
+        assert_eq!(list.notified(keys[1]), Some(()));
+        assert!(list.notify_first(()).is_some());
+        assert_eq!(list.notified(keys[3]), Some(()));
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn removing_a_notified_waiter_reports_its_notification() {
+        let mut list = WaitList::<u8>::new();
+        let a = list.push_back(waker());
+        let b = list.push_back(waker());
+        list.notify_first(7);
+        assert_eq!(list.remove(a).0, Some(7));
+        // `b` is still linked and first in line.
+        assert!(!list.is_empty());
+        list.notify_first(8);
+        assert_eq!(list.remove(b).0, Some(8));
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn notify_all_hands_out_every_waker_and_empties_the_queue() {
+        let mut list = WaitList::<u8>::new();
+        let keys: Vec<usize> = (0..3).map(|_| list.push_back(waker())).collect();
+        let mut out = Vec::new();
+        list.notify_all(9, &mut out);
+        assert_eq!(out.len(), 3);
+        assert!(list.is_empty());
+        for k in keys {
+            assert_eq!(list.notified(k), Some(9));
+        }
+    }
+
+    #[test]
+    fn set_waker_keeps_a_waker_that_wakes_the_same_task() {
+        let mut list = WaitList::<()>::new();
+        let w = waker();
+        let k = list.push_back(w.clone());
+        assert!(list.set_waker(k, &w).is_none());
+        assert!(list.set_waker(k, &waker()).is_some());
+    }
+
+    #[test]
+    fn slots_are_reused_so_a_steady_stream_of_waiters_does_not_grow() {
+        let mut list = WaitList::<()>::new();
+        for _ in 0..100 {
+            let k = list.push_back(waker());
+            list.notify_first(());
+            list.remove(k);
+        }
+        assert!(list.nodes.capacity() <= 4);
+    }
+}

@@ -461,6 +461,7 @@ def section_build(cfg):
     deps = {
         "ember": f'ember = {{ path = "{ROOT}" }}',
         "tokio": f'tokio = {{ version = "={tokio}", features = ["rt", "net", "io-util"] }}',
+        "std": "",  # the baseline: what std alone costs
     }
     result = {rt: {"secs": [], "stripped_bytes": None} for rt in deps}
     for round_ in range(cfg.build_rounds):
@@ -632,6 +633,12 @@ def targets(results):
         out.append({"target": "stripped echo binary ≤ 1/2 of tokio's",
                     "values": {"ember": f"{e / 1024:.0f} KiB", "tokio": f"{t / 1024:.0f} KiB", "smol": "–", "epoll": "–"},
                     "ratio": f"{fmt_ratio(ratio(e, t))} tokio", "met": e <= t / 2})
+        if "std" in b:
+            base = b["std"]["stripped_bytes"]
+            out.append({"target": f"(for reference) what the runtime adds to std's {base / 1024:.0f} KiB echo binary",
+                        "values": {"ember": f"{(e - base) / 1024:.0f} KiB", "tokio": f"{(t - base) / 1024:.0f} KiB",
+                                   "smol": "–", "epoll": "–"},
+                        "ratio": f"{fmt_ratio(ratio(e - base, t - base))} tokio", "met": None})
     return out
 
 
@@ -725,10 +732,12 @@ def render(results, out_md, chart_path):
             w("  Every server but the epoll loop keeps a 4 KiB read buffer per connection (the epoll loop")
             w("  shares one); threads' figure excludes kernel stacks.")
             w("")
-            w("| server | RSS before | RSS holding |")
-            w("| --- | ---: | ---: |")
+            w("| server | RSS before | RSS holding | per connection | less its 4 KiB read buffer |")
+            w("| --- | ---: | ---: | ---: | ---: |")
             for rt in RUNTIMES:
-                w(f"| echo_{rt} | {rss[rt]['before_kib']:,} KiB | {rss[rt]['after_kib']:,} KiB |")
+                per = rss[rt]["per_conn_bytes"]
+                own = f"{per - 4096:,.0f} B" if rt != "epoll" else "(shared buffer)"
+                w(f"| echo_{rt} | {rss[rt]['before_kib']:,} KiB | {rss[rt]['after_kib']:,} KiB | {per:,.0f} B | {own} |")
         w("")
 
     tasks, timers = results.get("tasks"), results.get("timers")
@@ -796,18 +805,24 @@ def render(results, out_md, chart_path):
         w("## Build time and binary size")
         w("")
         w("The echo server (`bench/buildsize/echo_*.rs`) as its own crate, its only dependency ember")
-        w(f"(path) or tokio {m['machine']['tokio']} (`rt`, `net`, `io-util`); `cargo build --release` from")
+        w(f"(path) or tokio {m['machine']['tokio']} (`rt`, `net`, `io-util`), or none (the std baseline:")
+        w("a thread per connection); `cargo build --release` from")
         w(f"clean with the dependencies downloaded, timed ({rounds(cfg['build_rounds'])}); then `strip`.")
         w("")
-        w("| | ember | tokio | ember/tokio |")
-        w("| --- | ---: | ---: | ---: |")
+        base = b.get("std")
+        w("| | ember | tokio | ember/tokio | std only (baseline) |")
+        w("| --- | ---: | ---: | ---: | ---: |")
         e, t = median(b["ember"]["secs"]), median(b["tokio"]["secs"])
-        w(f"| clean release build | {e:.1f} s | {t:.1f} s | {fmt_ratio(ratio(e, t))} |")
-        e, t = b["ember"]["stripped_bytes"], b["tokio"]["stripped_bytes"]
-        w(f"| stripped binary | {e:,} B | {t:,} B | {fmt_ratio(ratio(e, t))} |")
-        e, t = b["ember"].get("unstripped_bytes"), b["tokio"].get("unstripped_bytes")
-        if e and t:
-            w(f"| unstripped binary | {e:,} B | {t:,} B | {fmt_ratio(ratio(e, t))} |")
+        s = f"{median(base['secs']):.1f} s" if base else "–"
+        w(f"| clean release build | {e:.1f} s | {t:.1f} s | {fmt_ratio(ratio(e, t))} | {s} |")
+        for key, what in (("stripped_bytes", "stripped binary"), ("unstripped_bytes", "unstripped binary")):
+            e, t = b["ember"].get(key), b["tokio"].get(key)
+            if e and t:
+                s = f"{base[key]:,} B" if base and base.get(key) else "–"
+                w(f"| {what} | {e:,} B | {t:,} B | {fmt_ratio(ratio(e, t))} | {s} |")
+        if base:
+            e, t = b["ember"]["stripped_bytes"] - base["stripped_bytes"], b["tokio"]["stripped_bytes"] - base["stripped_bytes"]
+            w(f"| stripped, minus the std baseline | {e:,} B | {t:,} B | {fmt_ratio(ratio(e, t))} | |")
         w("")
 
     opt = BENCH / "optimisations.md"

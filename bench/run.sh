@@ -31,4 +31,5 @@ if (($(nproc) < 2)); then
     echo "run.sh: needs at least 2 CPUs (the server on CPU 0, the load on CPU 1)" >&2
     exit 1
 fi
+export PYTHONDONTWRITEBYTECODE=1
 exec python3 bench/suite.py "$@"

@@ -24,6 +24,8 @@ mod copy_bidirectional;
 mod ext_buf_read;
 mod ext_read;
 mod ext_write;
+#[cfg(feature = "futures-io")]
+mod futures_io;
 mod split;
 mod traits;
 

@@ -15,6 +15,7 @@
 //! else wait for readiness" loop (`reactor::registration`) is the one place
 //! that handles it.
 
+mod addr;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod fd;

@@ -19,7 +19,7 @@ use std::os::linux::net::SocketAddrExt;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::SocketAddr;
 
-use super::socket::RawAddr;
+use super::addr::RawAddr;
 
 /// Where `sun_path` starts: the length of an unnamed address.
 const PATH_OFFSET: usize = offset_of!(libc::sockaddr_un, sun_path);

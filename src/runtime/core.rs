@@ -1,8 +1,10 @@
 //! The executor's core: the task slab, the run queue and the loop's steps.
 //!
 //! Owned (through an `Rc`) by `Runtime`, and reachable from the thread-local
-//! context while the runtime runs. Relies on the reactor for I/O events and
-//! on `waker.rs` for wakes.
+//! context while the runtime runs. Also owns the timer store
+//! (`time::store::Timers`), which it asks for the wait's timeout and fires
+//! after every wait, and the blocking pool (`blocking.rs`). Relies on the
+//! reactor for I/O events and on `waker.rs` for wakes.
 //!
 //! # Invariant: no borrow across user code
 //! Every `RefCell` here (`tasks`, `queue`) is borrowed only for a push, a

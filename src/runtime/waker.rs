@@ -1,7 +1,8 @@
 //! Wakers: how a task gets back on the run queue, from this thread or any
 //! other.
 //!
-//! Created once per task by the executor (`Core::spawn`), cloned by every
+//! Created once per task by the executor (`Core::spawn`), and once per
+//! `block_on` call for its future (`Core::main_handle`); cloned by every
 //! future that waits. A [`WakeHandle`] names its task by run-queue
 //! [`Entry`] (slab slot and unique id), never by pointer, so it is `Send +
 //! Sync` while the task itself stays on its thread, and a waker of a task

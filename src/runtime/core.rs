@@ -230,7 +230,7 @@ impl Core {
         Ok(())
     }
 
-    fn drain_remote(&self) {
+    pub(crate) fn drain_remote(&self) {
         let n = self.shared.drain_into(&mut *self.queue.borrow_mut());
         bump(&self.stats.remote_wakes, n as u64);
     }

@@ -168,6 +168,8 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let called_at = std::panic::Location::caller();
         let _enter = context::enter(&self.core);
+        // Aborts made while the runtime was not running come first.
+        self.core.drain_remote();
         let core = &self.core;
         let main = core.main_handle();
         let main_entry = main.entry;

@@ -231,7 +231,7 @@ impl Core {
     }
 
     pub(crate) fn drain_remote(&self) {
-        let n = self.shared.drain_into(&mut *self.queue.borrow_mut());
+        let n = self.shared.drain_into(&mut self.queue.borrow_mut());
         bump(&self.stats.remote_wakes, n as u64);
     }
 

@@ -255,6 +255,9 @@ impl Core {
     /// destructor may spawn; such tasks are dropped at once, see `spawn`).
     pub(crate) fn shutdown(&self) {
         self.shutting_down.set(true);
+        // The pool first: a destructor below that calls `spawn_blocking`
+        // must not start a job whose task is cancelled at once.
+        self.blocking.shutdown();
         loop {
             let tasks: Vec<_> = self.tasks.borrow_mut().drain().collect();
             if tasks.is_empty() {
@@ -271,7 +274,6 @@ impl Core {
             }
             drop(tasks);
         }
-        self.blocking.shutdown();
         self.queue.borrow_mut().clear();
         self.shared.close();
     }

@@ -3,27 +3,36 @@
 #
 # usage: bench/smoke.sh
 #
-# Builds the bench crate in release mode, then for each echo server: starts
-# it on 127.0.0.1:0, reads the bound address from its `listening on ADDR`
-# line, runs `loadgen --conns 8 --size 64 --rtts 50` against it (loadgen
-# checks every echoed byte) and stops it. Prints one line per server and
-# `N passed, M failed`; exits non-zero if any server failed. Everything is
-# bounded by `timeout`. echo_ember is built separately, so that a broken
-# ember counts as one failure instead of stopping the others.
+# Builds the bench crate in release mode, then for each server: starts it
+# on 127.0.0.1:0, reads the bound address from its `listening on ADDR`
+# line, drives it and stops it. Echo servers get `loadgen --conns 8 --size
+# 64 --rtts 50` (loadgen checks every echoed byte); HTTP servers get
+# `http_check --conns 4 --requests 20` (sequential, pipelined and
+# `Connection: close` requests, every response checked; no wrk needed).
+# Then each micro-benchmark binary runs once, small. Prints one line per
+# check and `N passed, M failed`; exits non-zero if any failed. Everything
+# is bounded by `timeout`. The ember binaries are built separately, so that
+# a broken ember counts as failures instead of stopping the others.
 # Target dir: $CARGO_TARGET_DIR or <workspace>/target.
 set -euo pipefail
 
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$bench_dir")
 bin_dir=${CARGO_TARGET_DIR:-$root/target}/release
-servers=(echo_epoll echo_threads echo_tokio echo_smol echo_ember)
+servers=(echo_epoll echo_threads echo_tokio echo_smol echo_ember echo_select echo_poll
+    http_epoll http_threads http_tokio http_smol http_ember)
+# Micro-benchmark runs, small: "binary arguments".
+micros=("micro_tokio spawn 10000" "micro_smol spawn 10000" "micro_ember spawn 10000"
+    "micro_tokio sleeps 10000" "micro_ember sleeps 10000"
+    "micro_tokio lateness 50 20" "micro_ember lateness 50 20")
 
 cd "$root"
 echo "building (release)..."
-# Everything except echo_ember (whose `ember` feature is off here).
+# Everything except the *_ember binaries (whose `ember` feature is off here).
 timeout 900 cargo build --release -p ember-bench --no-default-features --bins
 ember_built=yes
-timeout 900 cargo build --release -p ember-bench --bin echo_ember || ember_built=no
+timeout 900 cargo build --release -p ember-bench --bin echo_ember --bin http_ember \
+    --bin micro_ember || ember_built=no
 
 work=$(mktemp -d)
 server_pid=
@@ -40,12 +49,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Runs one server against loadgen, leaving loadgen's result line or the
-# reason for failure in $message; returns 1 on failure.
+# Runs one server against loadgen (echo) or http_check (HTTP), leaving the
+# client's result line or the reason for failure in $message; returns 1 on
+# failure.
 check_server() {
-    local name=$1 out=$work/$1.out addr
+    local name=$1 out=$work/$1.out addr client
     message=
-    if [[ $name == echo_ember && $ember_built == no ]]; then
+    if [[ $name == *_ember && $ember_built == no ]]; then
         message="build failed (see cargo output above)"
         return 1
     fi
@@ -62,8 +72,13 @@ check_server() {
         message="no 'listening on ADDR' line; server output: $(head -c 500 "$out")"
         return 1
     fi
-    if ! message=$(timeout 30 "$bin_dir/loadgen" --addr "$addr" --conns 8 --size 64 --rtts 50 2>&1); then
-        message="loadgen failed: $message"
+    if [[ $name == http_* ]]; then
+        client=("$bin_dir/http_check" --addr "$addr" --conns 4 --requests 20)
+    else
+        client=("$bin_dir/loadgen" --addr "$addr" --conns 8 --size 64 --rtts 50)
+    fi
+    if ! message=$(timeout 30 "${client[@]}" 2>&1); then
+        message="${client[0]##*/} failed: $message"
         return 1
     fi
     if ! kill -0 "$server_pid" 2>/dev/null; then
@@ -83,6 +98,19 @@ for name in "${servers[@]}"; do
         failed=$((failed + 1))
     fi
     stop_server
+done
+for micro in "${micros[@]}"; do
+    read -r name args <<<"$micro"
+    if [[ $name == *_ember && $ember_built == no ]]; then
+        message="build failed (see cargo output above)"
+    # shellcheck disable=SC2086 # $args is meant to split into arguments
+    elif message=$(timeout 30 "$bin_dir/$name" $args 2>&1); then
+        printf 'PASS %-13s %s\n' "$name" "$message"
+        passed=$((passed + 1))
+        continue
+    fi
+    printf 'FAIL %-13s %s: %s\n' "$name" "$args" "$(head -c 300 <<<"$message" | tr "\n" " ")"
+    failed=$((failed + 1))
 done
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -14,6 +14,12 @@
 //!
 //! and exits with status 1 if any connection failed, closed early, or echoed
 //! a byte that differed from what was sent (status 2 for bad flags).
+//!
+//! `--idle N` instead opens N connections, does one `--size`-byte round
+//! trip on each (so the server has accepted it and set it up), prints
+//! `idle=N holding` and then holds them, silent, for `--secs` seconds: the
+//! memory benchmark reads the server's RSS meanwhile. It raises its own
+//! open-file limit to the hard limit first.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -25,7 +31,7 @@ use ember_bench::hist::Histogram;
 use ember_bench::sys::{Epoll, EMPTY_EVENT, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP};
 
 const USAGE: &str = "usage: loadgen [--addr 127.0.0.1:7000] [--conns 64] [--size 64] \
-                     [--secs 5] [--warmup 1] [--rtts N]";
+                     [--secs 5] [--warmup 1] [--rtts N] [--idle N]";
 
 /// How long to keep retrying to connect (the server may still be starting).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,6 +46,8 @@ struct Config {
     warmup: f64,
     /// Round trips per connection; when set, `secs` and `warmup` are ignored.
     rtts: Option<u64>,
+    /// Hold this many idle connections instead of running load.
+    idle: Option<usize>,
 }
 
 fn main() {
@@ -50,7 +58,11 @@ fn main() {
             std::process::exit(2);
         }
     };
-    match run(&config) {
+    let result = match config.idle {
+        Some(n) => hold_idle(&config, n),
+        None => run(&config),
+    };
+    match result {
         Ok(report) => println!("{report}"),
         Err(msg) => {
             eprintln!("loadgen: FAILED: {msg}");
@@ -60,7 +72,7 @@ fn main() {
 }
 
 fn parse_config() -> Result<Config, String> {
-    let known = ["addr", "conns", "size", "secs", "warmup", "rtts"];
+    let known = ["addr", "conns", "size", "secs", "warmup", "rtts", "idle"];
     let flags = Flags::parse(std::env::args().skip(1), &known)?;
     let config = Config {
         addr: flags.get_or("addr", SocketAddr::from(([127, 0, 0, 1], 7000)))?,
@@ -69,9 +81,10 @@ fn parse_config() -> Result<Config, String> {
         secs: flags.get_or("secs", 5.0)?,
         warmup: flags.get_or("warmup", 1.0)?,
         rtts: flags.get("rtts")?,
+        idle: flags.get("idle")?,
     };
-    if config.conns == 0 || config.size == 0 || config.rtts == Some(0) {
-        return Err("--conns, --size and --rtts must be at least 1".into());
+    if config.conns == 0 || config.size == 0 || config.rtts == Some(0) || config.idle == Some(0) {
+        return Err("--conns, --size, --rtts and --idle must be at least 1".into());
     }
     // (Also bounded above so the Duration conversions cannot overflow.)
     let secs_ok = config.secs > 0.0 && config.secs < 1e6;
@@ -315,4 +328,46 @@ fn run(config: &Config) -> Result<String, String> {
         us(hist.quantile(0.999)),
         us(hist.max()),
     ))
+}
+
+/// `--idle N`: opens N connections, one round trip each, then holds them.
+fn hold_idle(config: &Config, n: usize) -> Result<String, String> {
+    raise_fd_limit();
+    let mut conns = Vec::with_capacity(n);
+    let mut msg = vec![0u8; config.size];
+    let mut echo = vec![0u8; config.size];
+    for id in 0..n {
+        let mut stream = connect(config.addr, Instant::now() + CONNECT_TIMEOUT)?;
+        fill_pattern(&mut msg, id, 0);
+        let mut round_trip = |stream: &mut TcpStream| -> std::io::Result<()> {
+            stream.set_nodelay(true)?;
+            stream.set_read_timeout(Some(STALL_TIMEOUT))?;
+            stream.write_all(&msg)?;
+            stream.read_exact(&mut echo)
+        };
+        round_trip(&mut stream).map_err(|e| format!("idle connection {id}: {e}"))?;
+        if echo != msg {
+            return Err(format!("idle connection {id}: the echo differs"));
+        }
+        conns.push(stream);
+    }
+    println!("idle={n} holding");
+    let _ = std::io::stdout().flush();
+    std::thread::sleep(Duration::from_secs_f64(config.secs));
+    Ok(format!("idle={n} released"))
+}
+
+/// Raises the soft limit on open files to the hard limit (best effort).
+fn raise_fd_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid, writable rlimit for the whole call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        limit.rlim_cur = limit.rlim_max;
+        // SAFETY: `limit` is a valid rlimit; raising the soft limit up to
+        // the hard one needs no privilege, and failure leaves it unchanged.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    }
 }

@@ -1,0 +1,45 @@
+//! Task and timer micro-benchmarks on ember; see `ember_bench::micro` for
+//! the commands (`spawn N`, `sleeps N`, `lateness MICROS N`).
+//!
+//! Needs the `ember` feature (on by default).
+
+use std::pin::Pin;
+use std::time::Instant;
+
+use ember::time::{sleep, Sleep};
+use ember_bench::micro::{self, Command, Lateness, PollOnce};
+
+fn main() {
+    ember::block_on(async {
+        match micro::command() {
+            Command::Spawn { tasks } => {
+                let start = Instant::now();
+                let handles: Vec<_> = (0..tasks).map(|_| ember::spawn(async {})).collect();
+                for handle in handles {
+                    handle.await.expect("an empty task cannot fail");
+                }
+                micro::report_rate("spawn", tasks, start.elapsed());
+            }
+            Command::Sleeps { sleeps } => {
+                let start = Instant::now();
+                let mut armed: Vec<Pin<Box<Sleep>>> = Vec::with_capacity(sleeps);
+                for i in 0..sleeps {
+                    let mut s = Box::pin(sleep(micro::sleep_duration(i)));
+                    assert!(PollOnce(s.as_mut()).await.is_pending());
+                    armed.push(s);
+                }
+                drop(armed);
+                micro::report_rate("sleeps", sleeps, start.elapsed());
+            }
+            Command::Lateness { sleep: d, samples } => {
+                let mut lateness = Lateness::default();
+                for _ in 0..samples {
+                    let start = Instant::now();
+                    sleep(d).await;
+                    lateness.record(start.elapsed().saturating_sub(d));
+                }
+                lateness.report(d);
+            }
+        }
+    });
+}

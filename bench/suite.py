@@ -1,0 +1,1055 @@
+#!/usr/bin/env python3
+"""ember's benchmark suite: runs every benchmark and writes docs/benchmarks.md.
+
+Usually started through `bench/run.sh`, which checks the tools first. It
+
+1. builds the bench crate and the mini_redis example (release);
+2. measures what the machine's noise does not move: system calls per echo
+   round trip (`strace -f -c`, through bench/syscalls.sh), user-space
+   instructions per round trip (`valgrind --tool=callgrind`, server process
+   only, as the difference of a long and a short run so start-up and accept
+   costs cancel), and the RSS of each server holding 10,000 idle connections;
+3. waits until the machine is quiet (1-minute load average below
+   --max-load, polled every 30 s for up to --wait-minutes), then runs the
+   timed benchmarks: echo (64 B and 1 KiB at 1/16/256/1,024 connections),
+   HTTP with wrk (-t1 -c16, -t1 -c256), redis-benchmark against mini_redis
+   (-P 1 and -P 16), spawning 1,000,000 tasks, creating and dropping
+   1,000,000 sleeps, sleep lateness (50 us, 1 ms), and a clean release
+   build of the echo server on ember and on tokio (time, stripped size);
+4. writes the raw figures (docs/benchmarks.json), the page
+   (docs/benchmarks.md) and the chart (docs/img/benchmarks.png).
+
+Every server runs pinned to CPU 0 (`taskset -c 0`) and every load
+generator to CPU 1. Servers are alternated in rounds (the order rotates
+each round) so the machine's drift hits them alike; each figure is the
+median over the rounds, and ratios are taken between medians.
+
+Standard library only, plus matplotlib for the chart (skipped, with a
+warning, if it is missing). `--help` lists the options; `--quick` runs
+everything small, to check the suite itself.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+BIN = TARGET / "release"
+SERVER_CPU, LOAD_CPU = "0", "1"
+
+RUNTIMES = ["ember", "tokio", "smol", "epoll", "threads"]
+ECHO_SIZES = [64, 1024]
+ECHO_CONNS = [1, 16, 256, 1024]
+HTTP_LOADS = {"c16": 16, "c256": 256}
+REDIS_TESTS = "ping,set,get,incr"
+LATENESS_US = [50, 1000]
+SECTIONS = ["syscalls", "instructions", "rss", "echo", "http", "redis", "tasks", "timers", "build"]
+TIMED = {"echo", "http", "redis", "tasks", "timers", "build"}
+
+WORK = Path(tempfile.mkdtemp(prefix="ember-suite-"))
+
+
+def log(*parts):
+    print(time.strftime("[%H:%M:%S]"), *parts, flush=True)
+
+
+def run(argv, timeout=600, check=True, **kw):
+    """Runs a command, returning its CompletedProcess (text output)."""
+    done = subprocess.run(
+        [str(a) for a in argv], capture_output=True, text=True, timeout=timeout, **kw
+    )
+    if check and done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(map(str, argv))} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
+    return done
+
+
+def pairs(line):
+    """`a=1 b=2.5` -> {'a': 1.0, 'b': 2.5} (numbers only)."""
+    out = {}
+    for key, value in re.findall(r"(\w+)=([-\d.e+]+)", line):
+        try:
+            out[key] = float(value)
+        except ValueError:
+            pass
+    return out
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def rotated(items, k):
+    k %= len(items)
+    return items[k:] + items[:k]
+
+
+# --------------------------------------------------------------------------
+# Processes
+
+
+class Server:
+    """A server binary started on 127.0.0.1:0, pinned, with its address
+    read from its `listening on ADDR` line."""
+
+    def __init__(self, argv, cpu=SERVER_CPU, wrapper=(), wait=30.0):
+        self.log_path = WORK / f"server-{time.monotonic_ns()}.log"
+        self.log_file = open(self.log_path, "w")
+        argv = ["taskset", "-c", cpu, *wrapper, *argv, "127.0.0.1:0"]
+        self.proc = subprocess.Popen(
+            [str(a) for a in argv], stdout=self.log_file, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + wait
+        while True:
+            text = self.log_path.read_text(errors="replace")
+            found = re.search(r"listening on (\S+)", text)
+            if found:
+                self.addr = found.group(1)
+                self.port = self.addr.rsplit(":", 1)[1]
+                return
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{argv} did not say `listening on`: {text[-1000:]}")
+            time.sleep(0.05)
+
+    def rss_kib(self):
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def loadgen(addr, *flags, timeout=600):
+    done = run(["taskset", "-c", LOAD_CPU, BIN / "loadgen", "--addr", addr, *flags], timeout=timeout)
+    return pairs(done.stdout)
+
+
+# --------------------------------------------------------------------------
+# Load of the machine
+
+
+def cpu_busy_secs():
+    """CPU time every process on the machine has spent (user, nice,
+    system), in seconds. Interrupt time is left out: the kernel charges
+    much of loopback TCP's work to softirq, which is ours here."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return sum(fields[:3]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_secs():
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+class ForeignLoad:
+    """Measures the share of the CPUs used by other processes than this
+    suite and its (finished, waited-for) children while a section runs."""
+
+    def __enter__(self):
+        self.start = (time.monotonic(), cpu_busy_secs(), own_cpu_secs(), os.getloadavg()[0])
+        return self
+
+    def __exit__(self, *exc):
+        t0, busy0, own0, self.load_before = self.start
+        elapsed = time.monotonic() - t0
+        foreign = (cpu_busy_secs() - busy0) - (own_cpu_secs() - own0)
+        self.share = max(0.0, foreign / (elapsed * os.cpu_count()))
+        self.elapsed = elapsed
+
+
+def wait_until_quiet(max_load, minutes):
+    """Polls the 1-minute load average every 30 s until it is below
+    `max_load`; gives up after `minutes`. Returns (quiet, waited seconds)."""
+    start = time.monotonic()
+    while True:
+        load = os.getloadavg()[0]
+        waited = time.monotonic() - start
+        if load < max_load:
+            log(f"machine quiet: load average {load:.2f} < {max_load}")
+            return True, waited
+        if waited >= minutes * 60:
+            log(f"machine never went quiet (load {load:.2f}); running anyway, marked as under load")
+            return False, waited
+        log(f"load average {load:.2f} >= {max_load}: waiting ({waited / 60:.1f} of {minutes} min)")
+        time.sleep(30)
+
+
+# --------------------------------------------------------------------------
+# Sections
+
+
+def build():
+    log("building (release): bench crate, mini_redis example")
+    run(["cargo", "build", "--release", "-p", "ember-bench", "--bins"], cwd=ROOT, timeout=1800)
+    run(["cargo", "build", "--release", "--example", "mini_redis"], cwd=ROOT, timeout=1800)
+
+
+def machine():
+    def out(argv):
+        try:
+            return run(argv, check=False).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return "?"
+
+    lscpu = out(["lscpu"])
+    model = re.search(r"Model name:\s*(.+)", lscpu)
+    lock = (ROOT / "Cargo.lock").read_text()
+
+    def version(crate):
+        found = re.search(rf'name = "{crate}"\nversion = "([^"]+)"', lock)
+        return found.group(1) if found else "?"
+
+    commit = out(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = out(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src", "bench"])
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "nproc": os.cpu_count(),
+        "cpu": model.group(1).strip() if model else platform.processor(),
+        "kernel": platform.release(),
+        "rustc": out(["rustc", "--version"]),
+        "tokio": version("tokio"),
+        "smol": version("smol"),
+        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "wrk": out(["wrk", "--version"]).split("\n")[0][:60],
+        "redis_benchmark": out(["redis-benchmark", "--version"]),
+    }
+
+
+def section_syscalls(cfg):
+    """System calls per round trip at 64 connections, each echo server."""
+    result = {}
+    for rt in RUNTIMES:
+        log(f"syscalls: echo_{rt} under strace -f -c")
+        done = run([BENCH / "syscalls.sh", f"echo_{rt}", 64, cfg.strace_rtts], timeout=1800)
+        io = re.search(r"^syscalls per round trip = \d+ / \d+ = ([\d.]+)", done.stdout, re.M)
+        every = re.search(r"^all syscalls per round trip = \d+ / \d+ = ([\d.]+)", done.stdout, re.M)
+        table = re.findall(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$", done.stdout, re.M)
+        result[rt] = {
+            "io_per_rtt": float(io.group(1)),
+            "all_per_rtt": float(every.group(1)),
+            "calls": {name: int(n) for n, name in table},
+            "round_trips": 64 * cfg.strace_rtts,
+        }
+    return result
+
+
+def callgrind_total(rt, rtts):
+    out_file = WORK / f"callgrind-{rt}-{rtts}.out"
+    wrapper = ["valgrind", "--tool=callgrind", "--dump-instr=no", f"--callgrind-out-file={out_file}"]
+    with Server([BIN / f"echo_{rt}"], wrapper=wrapper, wait=120) as server:
+        loadgen(server.addr, "--conns", 64, "--size", 64, "--rtts", rtts, timeout=1800)
+    text = out_file.read_text()
+    return int(re.search(r"^(?:totals|summary):\s*(\d+)", text, re.M).group(1))
+
+
+def section_instructions(cfg):
+    """User-space instructions per 64-byte round trip at 64 connections,
+    counted by callgrind in the server process only: (I(long) - I(short)) /
+    (64 * (long - short)), so start-up, accepts and exit cancel out."""
+    short, long = cfg.callgrind_rtts
+    result = {}
+    for rt in RUNTIMES:
+        log(f"instructions: echo_{rt} under callgrind, {short} and {long} round trips per connection")
+        a, b = callgrind_total(rt, short), callgrind_total(rt, long)
+        result[rt] = {
+            "per_rtt": (b - a) / (64 * (long - short)),
+            "short_total": a,
+            "long_total": b,
+            "rtts": [short, long],
+        }
+    return result
+
+
+def section_rss(cfg):
+    """RSS of each echo server before and while holding N idle connections
+    (each did one 64-byte round trip first)."""
+    n = cfg.idle
+    result = {}
+    for rt in RUNTIMES:
+        log(f"rss: echo_{rt} holding {n} idle connections")
+        with Server([BIN / f"echo_{rt}"]) as server:
+            time.sleep(0.3)
+            before = server.rss_kib()
+            out_path = WORK / f"idle-{rt}.out"
+            with open(out_path, "w") as out:
+                holder = subprocess.Popen(
+                    ["taskset", "-c", LOAD_CPU, str(BIN / "loadgen"), "--addr", server.addr,
+                     "--idle", str(n), "--size", "64", "--secs", "600"],
+                    stdout=out, stderr=subprocess.STDOUT)
+                try:
+                    deadline = time.monotonic() + 300
+                    while "holding" not in out_path.read_text():
+                        if holder.poll() is not None or time.monotonic() > deadline:
+                            raise RuntimeError(f"loadgen --idle: {out_path.read_text()[-500:]}")
+                        time.sleep(0.1)
+                    time.sleep(1.0)
+                    after = server.rss_kib()
+                finally:
+                    holder.terminate()
+                    holder.wait()
+        result[rt] = {
+            "before_kib": before,
+            "after_kib": after,
+            "per_conn_bytes": (after - before) * 1024 / n,
+            "conns": n,
+        }
+    return result
+
+
+def section_echo(cfg):
+    loads = [(size, conns) for size in ECHO_SIZES for conns in ECHO_CONNS]
+    result = {f"{s}/{c}": {rt: [] for rt in RUNTIMES} for s, c in loads}
+    for round_ in range(cfg.rounds):
+        for i, (size, conns) in enumerate(loads):
+            for rt in rotated(RUNTIMES, round_ + i):
+                with Server([BIN / f"echo_{rt}"]) as server:
+                    got = loadgen(server.addr, "--conns", conns, "--size", size,
+                                  "--secs", cfg.secs, "--warmup", cfg.warmup)
+                result[f"{size}/{conns}"][rt].append(got)
+                log(f"echo round {round_ + 1}/{cfg.rounds} {size} B x {conns}: {rt:8} "
+                    f"{got['msgs_per_sec']:>10.0f}/s p50 {got['p50_us']:.0f} us p99 {got['p99_us']:.0f} us")
+    return result
+
+
+def wrk_seconds(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
+
+
+def wrk(addr, conns, secs):
+    done = run(["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--latency",
+                f"http://{addr}/"], timeout=600)
+    text = done.stdout
+    if re.search(r"Socket errors|Non-2xx", text):
+        raise RuntimeError(f"wrk saw errors:\n{text}")
+    rps = float(re.search(r"Requests/sec:\s*([\d.]+)", text).group(1))
+    lat = dict(re.findall(r"^\s*(50|99)%\s+(\S+)", text, re.M))
+    return {"rps": rps, "p50_us": wrk_seconds(lat["50"]) * 1e6, "p99_us": wrk_seconds(lat["99"]) * 1e6}
+
+
+def section_http(cfg):
+    result = {load: {rt: [] for rt in RUNTIMES} for load in HTTP_LOADS}
+    for round_ in range(cfg.rounds):
+        for i, (load, conns) in enumerate(HTTP_LOADS.items()):
+            for rt in rotated(RUNTIMES, round_ + i):
+                with Server([BIN / f"http_{rt}"]) as server:
+                    wrk(server.addr, conns, max(1, round(cfg.warmup)))  # warm-up, discarded
+                    got = wrk(server.addr, conns, max(1, round(cfg.secs)))
+                result[load][rt].append(got)
+                log(f"http round {round_ + 1}/{cfg.rounds} -t1 -c{conns}: {rt:8} {got['rps']:>10.0f}/s "
+                    f"p50 {got['p50_us']:.0f} us p99 {got['p99_us']:.0f} us")
+    return result
+
+
+def section_redis(cfg):
+    """redis-benchmark against examples/mini_redis, unpipelined and -P 16."""
+    if not shutil.which("redis-benchmark"):
+        log("redis: redis-benchmark not found (Debian package redis-tools); skipped")
+        return {"skipped": "redis-benchmark not installed"}
+    result = {}
+    for pipeline, n in ((1, cfg.redis_n), (16, cfg.redis_n * 5)):
+        with Server([BIN / "examples" / "mini_redis"]) as server:
+            argv = ["taskset", "-c", LOAD_CPU, "redis-benchmark", "-h", "127.0.0.1", "-p", server.port,
+                    "-t", REDIS_TESTS, "-n", n, "-P", pipeline, "--csv"]
+            done = run(argv, timeout=1200, check=False)
+            alive = server.proc.poll() is None
+        errors = [line for line in (done.stdout + done.stderr).splitlines()
+                  if re.search(r"error|ERR|WARN", line, re.I)]
+        full = re.findall(r'^"([A-Z_]+)",(.*)$', done.stdout, re.M)
+        tests = {}
+        for name, rest in full:
+            cells = [float(c.strip('"')) for c in rest.split(",")]
+            # rps, avg, min, p50, p95, p99, max (ms)
+            tests[name] = {"rps": cells[0], "p50_ms": cells[3] if len(cells) > 3 else None,
+                           "p99_ms": cells[5] if len(cells) > 5 else None}
+        result[f"P{pipeline}"] = {
+            "command": " ".join(map(str, argv[3:])).replace(server.port, "PORT"),
+            "requests": n,
+            "exit": done.returncode,
+            "server_alive": alive,
+            "errors": errors[:20],
+            "tests": tests,
+        }
+        log(f"redis -P {pipeline}: exit {done.returncode}, {len(errors)} error lines, "
+            + ", ".join(f"{k} {v['rps']:.0f}/s" for k, v in tests.items()))
+    return result
+
+
+def micro(rt, *args):
+    done = run(["taskset", "-c", SERVER_CPU, BIN / f"micro_{rt}", *args], timeout=600, check=False)
+    if done.returncode != 0:
+        return {"error": (done.stderr or done.stdout).strip().split("\n")[0][:200]}
+    return pairs(done.stdout)
+
+
+def section_tasks(cfg):
+    result = {rt: [] for rt in ("ember", "tokio", "smol")}
+    for round_ in range(cfg.rounds):
+        for rt in rotated(list(result), round_):
+            got = micro(rt, "spawn", cfg.tasks)
+            result[rt].append(got)
+            log(f"tasks round {round_ + 1}: {rt:6} {got}")
+    return result
+
+
+def section_timers(cfg):
+    result = {"sleeps": {"ember": [], "tokio": []}}
+    for us in LATENESS_US:
+        result[f"lateness_{us}"] = {"ember": [], "tokio": []}
+    for round_ in range(cfg.rounds):
+        for rt in rotated(["ember", "tokio"], round_):
+            got = micro(rt, "sleeps", cfg.sleeps)
+            result["sleeps"][rt].append(got)
+            log(f"timers round {round_ + 1}: {rt:6} {got}")
+            for us in LATENESS_US:
+                got = micro(rt, "lateness", us, cfg.lateness_samples)
+                result[f"lateness_{us}"][rt].append(got)
+                log(f"timers round {round_ + 1}: {rt:6} {got}")
+    return result
+
+
+BUILD_MANIFEST = """[package]
+name = "echo-{rt}"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+{dep}
+
+[workspace]
+"""
+
+
+def section_build(cfg):
+    """A clean release build of the echo server (bench/buildsize/echo_RT.rs)
+    as its own crate: wall time of `cargo build --release` (dependencies
+    already downloaded), and the size of the stripped binary."""
+    lock = (ROOT / "Cargo.lock").read_text()
+    tokio = re.search(r'name = "tokio"\nversion = "([^"]+)"', lock).group(1)
+    deps = {
+        "ember": f'ember = {{ path = "{ROOT}" }}',
+        "tokio": f'tokio = {{ version = "={tokio}", features = ["rt", "net", "io-util"] }}',
+        "std": "",  # the baseline: what std alone costs
+    }
+    result = {rt: {"secs": [], "stripped_bytes": None} for rt in deps}
+    for round_ in range(cfg.build_rounds):
+        for rt in rotated(list(deps), round_):
+            crate = WORK / f"build-{rt}-{round_}"
+            (crate / "src").mkdir(parents=True)
+            (crate / "Cargo.toml").write_text(BUILD_MANIFEST.format(rt=rt, dep=deps[rt]))
+            shutil.copy(BENCH / "buildsize" / f"echo_{rt}.rs", crate / "src" / "main.rs")
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO_", "RUSTFLAGS"))}
+            env["CARGO_TARGET_DIR"] = str(crate / "target")
+            run(["cargo", "fetch"], cwd=crate, env=env, timeout=600)
+            start = time.monotonic()
+            run(["cargo", "build", "--release", "--offline"], cwd=crate, env=env, timeout=1800)
+            secs = time.monotonic() - start
+            stripped = crate / "stripped"
+            run(["strip", "-o", stripped, crate / "target" / "release" / f"echo-{rt}"])
+            result[rt]["secs"].append(secs)
+            result[rt]["stripped_bytes"] = stripped.stat().st_size
+            result[rt]["unstripped_bytes"] = (crate / "target" / "release" / f"echo-{rt}").stat().st_size
+            log(f"build round {round_ + 1}: {rt:6} {secs:.1f} s, stripped {stripped.stat().st_size} B")
+            shutil.rmtree(crate)
+    return result
+
+
+# --------------------------------------------------------------------------
+# The page
+
+
+def fmt_rate(x):
+    if x is None:
+        return "–"
+    if x >= 1e6:
+        return f"{x / 1e6:.2f} M"
+    if x >= 1e3:
+        return f"{x / 1e3:.1f} k"
+    return f"{x:.0f}"
+
+
+def fmt_us(x):
+    if x is None:
+        return "–"
+    return f"{x:.0f}" if x >= 100 else f"{x:.1f}"
+
+
+def fmt_ratio(x):
+    return "–" if x is None else f"{x:.2f}×"
+
+
+def ratio(a, b):
+    return None if a is None or not b else a / b
+
+
+def med(samples, key):
+    return median([s.get(key) for s in samples if "error" not in s])
+
+
+def rounds(n):
+    return f"median of {n} rounds" if n > 1 else "one round"
+
+
+def mark(ok):
+    if ok == "noise":
+        return "within noise"
+    return "–" if ok is None else ("**met**" if ok else "**not met**")
+
+
+RATE_KEY = {"echo": "msgs_per_sec", "http": "rps"}
+
+
+def load_table(results, kind):
+    """Rows (load label, {rt: (rate, p50, p99)} medians, {rt: samples}) for
+    echo or http. Sample i of every server comes from round i."""
+    rows = []
+    for key, per_rt in results.get(kind, {}).items():
+        if kind == "echo":
+            size, conns = key.split("/")
+            label = f"{'1 KiB' if size == '1024' else size + ' B'} × {int(conns):,}"
+        else:
+            label = f"wrk -t1 -c{HTTP_LOADS[key]}"
+        medians = {rt: (med(v, RATE_KEY[kind]), med(v, "p50_us"), med(v, "p99_us")) for rt, v in per_rt.items()}
+        rows.append((label, medians, per_rt))
+    return rows
+
+
+def paired(samples, key, a, b):
+    """Per-round ratios a/b of `key`, from the runs of one round (which ran
+    back to back, so drift in the machine's speed mostly cancels), and
+    their median and quartiles: (median, q25, q75), or None."""
+    ratios = [x[key] / y[key] for x, y in zip(samples[a], samples[b])
+              if key in x and key in y and y[key]]
+    if not ratios:
+        return None
+    if len(ratios) < 3:
+        m = statistics.median(ratios)
+        return (m, min(ratios), max(ratios))
+    q25, q50, q75 = statistics.quantiles(ratios, n=4, method="inclusive")
+    return (q50, q25, q75)
+
+
+def fmt_paired(p):
+    return "–" if p is None else f"{p[0]:.2f}× ({p[1]:.2f}–{p[2]:.2f})"
+
+
+def verdict(p, bound, higher_is_better):
+    """met / not met / "noise" (the bound lies between the quartiles)."""
+    if p is None:
+        return None
+    m, q25, q75 = p
+    if higher_is_better:
+        return True if q25 >= bound else (False if q75 < bound else "noise")
+    return True if q75 <= bound else (False if q25 > bound else "noise")
+
+
+def throughput_targets(rows, kind, what):
+    """The three per-load targets (>= 1.05x tokio, >= 0.95x epoll, p99 <=
+    tokio), each judged on the per-round paired ratios at its worst load
+    (lowest median ratio for throughput, highest for p99)."""
+    out = []
+    checks = [
+        (f"{what} throughput ≥ 1.05 × tokio at every load", "tokio", 0, RATE_KEY[kind], 1.05, True),
+        (f"{what} throughput ≥ 0.95 × epoll loop at every load", "epoll", 0, RATE_KEY[kind], 0.95, True),
+        (f"{what} p99 latency ≤ tokio's at every load", "tokio", 2, "p99_us", 1.0, False),
+    ]
+    for name, other, index, key, bound, higher_is_better in checks:
+        judged = [(paired(samples, key, "ember", other), label, medians) for label, medians, samples in rows]
+        judged = [j for j in judged if j[0] is not None]
+        if not judged:
+            continue
+        pick = min if higher_is_better else max
+        p, label, medians = pick(judged, key=lambda j: j[0][0])
+        verdicts = [verdict(j[0], bound, higher_is_better) for j in judged]
+        overall = False if False in verdicts else ("noise" if "noise" in verdicts else True)
+        fmt = fmt_rate if index == 0 else (lambda x: fmt_us(x) + " µs")
+        out.append({
+            "target": f"{name} (worst: {label})",
+            "values": {rt: fmt(medians[rt][index]) for rt in ("ember", "tokio", "smol", "epoll")},
+            "ratio": f"{fmt_paired(p)} {other}",
+            "met": overall,
+        })
+    return out
+
+
+def targets(results):
+    out = []
+    out += throughput_targets(load_table(results, "echo"), "echo", "echo")
+    out += throughput_targets(load_table(results, "http"), "http", "HTTP")
+    sc = results.get("syscalls")
+    if sc:
+        r = ratio(sc["ember"]["io_per_rtt"], sc["epoll"]["io_per_rtt"])
+        out.append({"target": "syscalls per round trip ≤ epoll loop's (64 conns)",
+                    "values": {rt: f"{sc[rt]['io_per_rtt']:.3f}" for rt in ("ember", "tokio", "smol", "epoll")},
+                    "ratio": f"{fmt_ratio(r)} epoll", "met": r <= 1.0 + 1e-9})
+    ins = results.get("instructions")
+    if ins:
+        r = ratio(ins["ember"]["per_rtt"], ins["tokio"]["per_rtt"])
+        out.append({"target": "user-space instructions per round trip ≤ 0.4 × tokio's",
+                    "values": {rt: f"{ins[rt]['per_rtt']:.0f}" for rt in ("ember", "tokio", "smol", "epoll")},
+                    "ratio": f"{fmt_ratio(r)} tokio", "met": r <= 0.4})
+    rss = results.get("rss")
+    if rss:
+        r = ratio(rss["ember"]["per_conn_bytes"], rss["tokio"]["per_conn_bytes"])
+        out.append({"target": f"RSS per idle connection ≤ tokio's ({rss['ember']['conns']:,} conns)",
+                    "values": {rt: f"{rss[rt]['per_conn_bytes']:,.0f} B" for rt in ("ember", "tokio", "smol", "epoll")},
+                    "ratio": f"{fmt_ratio(r)} tokio", "met": r <= 1.0})
+    tasks = results.get("tasks")
+    if tasks:
+        rates = {rt: med(v, "per_sec") for rt, v in tasks.items()}
+        r = ratio(rates["ember"], rates["tokio"])
+        out.append({"target": "spawn + complete 1,000,000 tasks ≥ 2 × tokio's rate",
+                    "values": {rt: (fmt_rate(rates.get(rt)) + "/s" if rates.get(rt) else "–")
+                               for rt in ("ember", "tokio", "smol", "epoll")},
+                    "ratio": f"{fmt_ratio(r)} tokio", "met": None if r is None else r >= 2.0})
+    timers = results.get("timers")
+    if timers:
+        for us in LATENESS_US:
+            t = timers.get(f"lateness_{us}", {})
+            e_mean, t_mean = med(t.get("ember", []), "mean_us"), med(t.get("tokio", []), "mean_us")
+            e_p99, t_p99 = med(t.get("ember", []), "p99_us"), med(t.get("tokio", []), "p99_us")
+            ok = None if None in (e_mean, t_mean, e_p99, t_p99) else (e_mean < t_mean and e_p99 <= t_p99)
+            label = "50 µs" if us == 50 else "1 ms"
+            out.append({"target": f"timers finer than tokio's: {label} sleep lateness (mean / p99)",
+                        "values": {"ember": f"{fmt_us(e_mean)} / {fmt_us(e_p99)} µs",
+                                   "tokio": f"{fmt_us(t_mean)} / {fmt_us(t_p99)} µs", "smol": "–", "epoll": "–"},
+                        "ratio": f"{fmt_ratio(ratio(e_mean, t_mean))} tokio (mean)", "met": ok})
+        s = timers.get("sleeps", {})
+        e, t = med(s.get("ember", []), "ns_each"), med(s.get("tokio", []), "ns_each")
+        out.append({"target": "create, arm and drop 1,000,000 sleeps (no target; cost each)",
+                    "values": {"ember": f"{e:.0f} ns" if e else "failed", "tokio": f"{t:.0f} ns" if t else "–",
+                               "smol": "–", "epoll": "–"},
+                    "ratio": f"{fmt_ratio(ratio(e, t))} tokio", "met": None})
+    b = results.get("build")
+    if b:
+        e, t = median(b["ember"]["secs"]), median(b["tokio"]["secs"])
+        out.append({"target": "clean release build of the echo server ≤ 1/3 of tokio's",
+                    "values": {"ember": f"{e:.1f} s", "tokio": f"{t:.1f} s", "smol": "–", "epoll": "–"},
+                    "ratio": f"{fmt_ratio(ratio(e, t))} tokio", "met": e <= t / 3})
+        e, t = b["ember"]["stripped_bytes"], b["tokio"]["stripped_bytes"]
+        out.append({"target": "stripped echo binary ≤ 1/2 of tokio's",
+                    "values": {"ember": f"{e / 1024:.0f} KiB", "tokio": f"{t / 1024:.0f} KiB", "smol": "–", "epoll": "–"},
+                    "ratio": f"{fmt_ratio(ratio(e, t))} tokio", "met": e <= t / 2})
+        if "std" in b:
+            base = b["std"]["stripped_bytes"]
+            out.append({"target": f"(for reference) what the runtime adds to std's {base / 1024:.0f} KiB echo binary",
+                        "values": {"ember": f"{(e - base) / 1024:.0f} KiB", "tokio": f"{(t - base) / 1024:.0f} KiB",
+                                   "smol": "–", "epoll": "–"},
+                        "ratio": f"{fmt_ratio(ratio(e - base, t - base))} tokio", "met": None})
+    return out
+
+
+def render(results, out_md, chart_path):
+    m = results["meta"]
+    cfg = m["config"]
+    load = m.get("load", {})
+    timed_note = ""
+    if load.get("quiet") is False:
+        timed_note = (f"\n> **Timed figures taken under load.** The machine never went quiet "
+                      f"(1-minute load average ≥ {cfg['max_load']} for {load.get('waited_s', 0) / 60:.0f} min; "
+                      f"{load.get('load_before', 0):.2f} when the timed runs started), so throughput, latency, "
+                      f"spawn rate and build time are noisier and lower than on an idle machine. The ratios "
+                      f"still compare servers that ran under the same conditions, alternated.\n")
+    lines = []
+    w = lines.append
+    w("# Benchmarks")
+    w("")
+    w("ember against tokio's `current_thread` runtime, smol's `LocalExecutor`, a hand-written")
+    w("edge-triggered epoll loop on `libc` (the practical limit) and one OS thread per connection.")
+    w("Every server is written the same way (`bench/src/bin/`); the load generator (`loadgen`) is")
+    w("a raw-epoll, single-threaded closed-loop client that shares no code with them.")
+    w("")
+    w("**Generated by `bench/run.sh`** (this page, `docs/benchmarks.json` with every raw sample,")
+    w("and the chart). Do not edit by hand: the text around the figures lives in `bench/suite.py`,")
+    w("and the optimisation log in `bench/optimisations.md`.")
+    w(timed_note)
+    w("![benchmarks](img/benchmarks.png)")
+    w("")
+    w("## Targets")
+    w("")
+    w("From issue 4. For echo and HTTP, the ratio is the median of per-round ratios (ember's run")
+    w("against the other's run of the same round, taken back to back), with the quartiles in")
+    w("brackets; a target is *within noise* when its bound lies between the quartiles. Other")
+    w("ratios are between medians or single, noise-free counts.")
+    w("")
+    w("| target | ember | tokio | smol | epoll loop | ratio | |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for t in targets(results):
+        v = t["values"]
+        w(f"| {t['target']} | {v['ember']} | {v['tokio']} | {v['smol']} | {v['epoll']} | {t['ratio']} | {mark(t['met'])} |")
+    w("")
+
+    for kind, title, unit in (("echo", "Echo", "messages/s"), ("http", "HTTP/1.1 plaintext", "requests/s")):
+        rows = load_table(results, kind)
+        if not rows:
+            continue
+        n = max(len(v) for v in rows[0][2].values())
+        w(f"## {title}: throughput ({unit}, {rounds(n)})")
+        w("")
+        w("| load | " + " | ".join(RUNTIMES) + " | ember/tokio | ember/epoll |")
+        w("| --- |" + " ---: |" * (len(RUNTIMES) + 2))
+        for label, medians, samples in rows:
+            cells = [fmt_rate(medians[rt][0]) for rt in RUNTIMES]
+            w(f"| {label} | " + " | ".join(cells)
+              + f" | {fmt_paired(paired(samples, RATE_KEY[kind], 'ember', 'tokio'))}"
+              + f" | {fmt_paired(paired(samples, RATE_KEY[kind], 'ember', 'epoll'))} |")
+        w("")
+        w(f"## {title}: latency, p50 / p99 (µs, {rounds(n)})")
+        w("")
+        w("| load | " + " | ".join(RUNTIMES) + " | p99 ember/tokio |")
+        w("| --- |" + " ---: |" * (len(RUNTIMES) + 1))
+        for label, medians, samples in rows:
+            cells = [f"{fmt_us(medians[rt][1])} / {fmt_us(medians[rt][2])}" for rt in RUNTIMES]
+            w(f"| {label} | " + " | ".join(cells)
+              + f" | {fmt_paired(paired(samples, 'p99_us', 'ember', 'tokio'))} |")
+        w("")
+
+    sc, ins, rss = results.get("syscalls"), results.get("instructions"), results.get("rss")
+    if sc or ins or rss:
+        w("## Cost per round trip and per connection (not moved by the machine's noise)")
+        w("")
+        w("| server | syscalls / round trip | all syscalls / round trip | instructions / round trip | RSS / idle connection |")
+        w("| --- | ---: | ---: | ---: | ---: |")
+        for rt in RUNTIMES:
+            a = f"{sc[rt]['io_per_rtt']:.3f}" if sc else "–"
+            b = f"{sc[rt]['all_per_rtt']:.3f}" if sc else "–"
+            c = f"{ins[rt]['per_rtt']:.0f}" if ins else "–"
+            d = f"{rss[rt]['per_conn_bytes']:,.0f} B" if rss else "–"
+            w(f"| echo_{rt} | {a} | {b} | {c} | {d} |")
+        w("")
+        w("* Syscalls: echo, 64 connections × "
+          f"{cfg['strace_rtts']:,} round trips of 64 B under `strace -f -c` (`bench/syscalls.sh`); the I/O")
+        w("  path counts `read`/`recv*`/`write`/`send*`/`epoll_wait`/`epoll_pwait*`/`poll`/`accept*`,")
+        w("  the other column every call strace saw, start-up included.")
+        w(f"* Instructions: user-space instructions of the server process (`valgrind --tool=callgrind")
+        w(f"  --dump-instr=no`), echo at 64 connections, 64 B: (I({cfg['callgrind_rtts'][1]}) − "
+          f"I({cfg['callgrind_rtts'][0]})) / (64 × {cfg['callgrind_rtts'][1] - cfg['callgrind_rtts'][0]}),")
+        w("  where I(n) is the whole run's count with n round trips per connection, so start-up,")
+        w("  accepts and exit cancel out. Under valgrind the server is slow, so it finds many ready")
+        w("  connections per `epoll_wait`; every server gets the same treatment.")
+        if rss:
+            w(f"* RSS: `VmRSS` of the echo server before and while it holds {rss['ember']['conns']:,} idle")
+            w("  connections (`loadgen --idle`), each after one round trip; (after − before) / connections.")
+            w("  Every server but the epoll loop keeps a 4 KiB read buffer per connection (the epoll loop")
+            w("  shares one); threads' figure excludes kernel stacks.")
+            w("")
+            w("| server | RSS before | RSS holding | per connection | less its 4 KiB read buffer |")
+            w("| --- | ---: | ---: | ---: | ---: |")
+            for rt in RUNTIMES:
+                per = rss[rt]["per_conn_bytes"]
+                own = f"{per - 4096:,.0f} B" if rt != "epoll" else "(shared buffer)"
+                w(f"| echo_{rt} | {rss[rt]['before_kib']:,} KiB | {rss[rt]['after_kib']:,} KiB | {per:,.0f} B | {own} |")
+        w("")
+
+    tasks, timers = results.get("tasks"), results.get("timers")
+    if tasks or timers:
+        n = max(len(v) for v in (tasks or timers["sleeps"]).values())
+        w(f"## Tasks and timers ({rounds(n)})")
+        w("")
+        w("| benchmark | ember | tokio | smol | ember/tokio |")
+        w("| --- | ---: | ---: | ---: | ---: |")
+        if tasks:
+            r = {rt: med(v, "per_sec") for rt, v in tasks.items()}
+            ns = {rt: med(v, "ns_each") for rt, v in tasks.items()}
+            w(f"| spawn + run + join {cfg['tasks']:,} empty tasks (tasks/s) | {fmt_rate(r['ember'])} | "
+              f"{fmt_rate(r['tokio'])} | {fmt_rate(r['smol'])} | {fmt_ratio(ratio(r['ember'], r['tokio']))} |")
+            w(f"| the same, ns per task | {fmt_us(ns['ember'])} | {fmt_us(ns['tokio'])} | {fmt_us(ns['smol'])} | "
+              f"{fmt_ratio(ratio(ns['ember'], ns['tokio']))} |")
+        if timers:
+            s = timers["sleeps"]
+            e, t = med(s["ember"], "ns_each"), med(s["tokio"], "ns_each")
+            err = next((x["error"] for x in s["ember"] if "error" in x), None)
+            w(f"| create, arm (poll once) and drop {cfg['sleeps']:,} sleeps, ns each | "
+              f"{fmt_us(e) if e else 'failed'} | {fmt_us(t)} | – | {fmt_ratio(ratio(e, t))} |")
+            for us in LATENESS_US:
+                lt = timers[f"lateness_{us}"]
+                for key, what in (("mean_us", "mean"), ("p99_us", "p99")):
+                    e, t = med(lt["ember"], key), med(lt["tokio"], key)
+                    label = "50 µs" if us == 50 else "1 ms"
+                    w(f"| lateness of a {label} sleep, {what} of {cfg['lateness_samples']:,} (µs) | "
+                      f"{fmt_us(e)} | {fmt_us(t)} | – | {fmt_ratio(ratio(e, t))} |")
+            if err:
+                w("")
+                w(f"The ember sleeps run failed: `{err}`.")
+        w("")
+        w("Tasks: inside `block_on`, spawn N `async {}` tasks keeping their handles, then await every")
+        w("handle. Sleeps: N sleeps 10–11 s away, each boxed, polled once (which arms it in the timer")
+        w("store) and kept, then all dropped (which cancels them). Lateness: `sleep(d).await` N times")
+        w("in a row on an otherwise idle runtime; lateness = elapsed − d.")
+        w("")
+
+    red = results.get("redis")
+    if red and "skipped" not in red:
+        w("## mini_redis under redis-benchmark")
+        w("")
+        w("`examples/mini_redis.rs` (ember), unmodified `redis-benchmark` (50 clients), server on CPU 0,")
+        w("redis-benchmark on CPU 1. One run each.")
+        w("")
+        runs = list(red.values())
+        w("| test | " + " | ".join(f"-P {r['command'].split('-P ')[1].split()[0]}: requests/s | p50 (ms) | p99 (ms)"
+                                  for r in runs) + " |")
+        w("| --- |" + " ---: | ---: | ---: |" * len(runs))
+        for test in runs[0]["tests"]:
+            cells = []
+            for r in runs:
+                v = r["tests"].get(test, {})
+                cells += [fmt_rate(v.get("rps")), str(v.get("p50_ms", "–")), str(v.get("p99_ms", "–"))]
+            w(f"| {test} | " + " | ".join(cells) + " |")
+        w("")
+        for key, run_ in red.items():
+            state = "no errors" if not run_["errors"] and run_["exit"] == 0 and run_["server_alive"] else (
+                f"exit {run_['exit']}, server alive: {run_['server_alive']}, errors: {run_['errors'][:3]}")
+            w(f"* `{run_['command']}` ({run_['requests']:,} requests per test): {state}.")
+        w("")
+
+    b = results.get("build")
+    if b:
+        w("## Build time and binary size")
+        w("")
+        w("The echo server (`bench/buildsize/echo_*.rs`) as its own crate, its only dependency ember")
+        w(f"(path) or tokio {m['machine']['tokio']} (`rt`, `net`, `io-util`), or none (the std baseline:")
+        w("a thread per connection); `cargo build --release` from")
+        w(f"clean with the dependencies downloaded, timed ({rounds(cfg['build_rounds'])}); then `strip`.")
+        w("")
+        base = b.get("std")
+        w("| | ember | tokio | ember/tokio | std only (baseline) |")
+        w("| --- | ---: | ---: | ---: | ---: |")
+        e, t = median(b["ember"]["secs"]), median(b["tokio"]["secs"])
+        s = f"{median(base['secs']):.1f} s" if base else "–"
+        w(f"| clean release build | {e:.1f} s | {t:.1f} s | {fmt_ratio(ratio(e, t))} | {s} |")
+        for key, what in (("stripped_bytes", "stripped binary"), ("unstripped_bytes", "unstripped binary")):
+            e, t = b["ember"].get(key), b["tokio"].get(key)
+            if e and t:
+                s = f"{base[key]:,} B" if base and base.get(key) else "–"
+                w(f"| {what} | {e:,} B | {t:,} B | {fmt_ratio(ratio(e, t))} | {s} |")
+        if base:
+            e, t = b["ember"]["stripped_bytes"] - base["stripped_bytes"], b["tokio"]["stripped_bytes"] - base["stripped_bytes"]
+            w(f"| stripped, minus the std baseline | {e:,} B | {t:,} B | {fmt_ratio(ratio(e, t))} | |")
+        w("")
+
+    opt = BENCH / "optimisations.md"
+    if opt.exists():
+        w(opt.read_text().rstrip())
+        w("")
+
+    w("## How these figures were taken")
+    w("")
+    mach = m["machine"]
+    w(f"* Machine: {mach['nproc']} CPUs, {mach['cpu']}; Linux {mach['kernel']}; {mach['rustc']};")
+    w(f"  tokio {mach['tokio']}, smol {mach['smol']}; {mach['wrk']}; {mach['redis_benchmark']}.")
+    w(f"* ember at commit {mach['commit']}" + (f"; {m['label']}" if m.get("label") else "") + f"; run {mach['date']}.")
+    w(f"* Every server pinned to CPU 0 (`taskset -c 0`), every load generator to CPU 1.")
+    w(f"* Echo: `loadgen --conns C --size S --secs {cfg['secs']} --warmup {cfg['warmup']}` (closed loop,")
+    w("  every echoed byte checked; p50/p99 are round-trip times). HTTP: `wrk -t1 -cC -d"
+      f"{max(1, round(cfg['secs']))}s --latency` after a {max(1, round(cfg['warmup']))} s warm-up run.")
+    w(f"* {cfg['rounds']} rounds; in each, the servers run one after another in an order rotated by one")
+    w("  every round and every load, each freshly started. Figures are medians over the rounds.")
+    if load:
+        w(f"* Load: the timed runs started with a 1-minute load average of {load.get('load_before', 0):.2f}"
+          f" (after waiting {load.get('waited_s', 0) / 60:.0f} min for it to drop below {cfg['max_load']}).")
+        shares = load.get("foreign_share", {})
+        if shares:
+            w("  CPU time not charged to the suite's own processes (other processes, interrupts), as a share")
+            w("  of both CPUs, per section: "
+              + ", ".join(f"{k} {v * 100:.0f} %" for k, v in shares.items()) + ".")
+    w("")
+    w("To reproduce (Debian/Ubuntu; about " + m.get("duration", "an hour") + "):")
+    w("")
+    w("```sh")
+    w("apt-get install -y wrk redis-tools strace valgrind   # the load tools")
+    w("pip install matplotlib                               # the chart")
+    w("bench/run.sh                                         # everything; writes this page")
+    w("bench/run.sh --quick                                 # a small run, to check the suite")
+    w("bench/run.sh --sections echo,http --merge            # rerun some sections, keep the rest")
+    w("```")
+    w("")
+    out_md.write_text("\n".join(lines).replace("\n\n\n", "\n\n"))
+    chart(results, chart_path)
+
+
+def chart(results, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib is not installed (pip install matplotlib): no chart")
+        return
+    colors = {"ember": "#d9480f", "tokio": "#1c7ed6", "smol": "#37b24d", "epoll": "#495057", "threads": "#ae3ec9"}
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+    fig.suptitle("ember against tokio (current_thread), smol (LocalExecutor), a hand-written epoll loop and threads",
+                 fontsize=12)
+
+    def grouped(ax, rows, title, ylabel, index=0):
+        if not rows:
+            ax.set_visible(False)
+            return
+        width = 0.8 / len(RUNTIMES)
+        for i, rt in enumerate(RUNTIMES):
+            values = [(medians[rt][index] or 0) for _, medians, _ in rows]
+            xs = [x + (i - (len(RUNTIMES) - 1) / 2) * width for x in range(len(rows))]
+            ax.bar(xs, values, width, label=rt, color=colors[rt])
+        ax.set_xticks(range(len(rows)))
+        ax.set_xticklabels([label.split("× ")[-1] if "×" in label else label.replace("wrk -t1 ", "")
+                            for label, _, _ in rows])
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: fmt_rate(y)))
+        ax.grid(axis="y", alpha=0.3)
+
+    echo = load_table(results, "echo")
+    grouped(axes[0][0], [r for r in echo if r[0].startswith("64 B")], "echo 64 B: messages/s by connections", "messages/s")
+    grouped(axes[0][1], [r for r in echo if r[0].startswith("1 KiB")], "echo 1 KiB: messages/s by connections", "messages/s")
+    grouped(axes[0][2], load_table(results, "http"), "HTTP plaintext (wrk -t1): requests/s", "requests/s")
+    axes[0][0].legend(fontsize=8)
+
+    def bars(ax, values, title, ylabel, fmt):
+        values = {k: v for k, v in values.items() if v is not None}
+        if not values:
+            ax.set_visible(False)
+            return
+        names = list(values)
+        ax.bar(names, [values[n] for n in names], color=[colors.get(n, "#868e96") for n in names])
+        for i, n in enumerate(names):
+            ax.annotate(fmt(values[n]), (i, values[n]), ha="center", va="bottom", fontsize=8)
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        ax.grid(axis="y", alpha=0.3)
+
+    ins = results.get("instructions") or {}
+    bars(axes[1][0], {rt: ins[rt]["per_rtt"] for rt in ins}, "user-space instructions per echo round trip (callgrind)",
+         "instructions", lambda v: f"{v:.0f}")
+    rss = results.get("rss") or {}
+    bars(axes[1][1], {rt: rss[rt]["per_conn_bytes"] / 1024 for rt in rss},
+         "RSS per idle connection (KiB)", "KiB", lambda v: f"{v:.1f}")
+    tasks = results.get("tasks") or {}
+    bars(axes[1][2], {rt: med(v, "per_sec") for rt, v in tasks.items()},
+         f"spawn + join {results['meta']['config']['tasks']:,} empty tasks: tasks/s", "tasks/s", fmt_rate)
+    axes[1][2].yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: fmt_rate(y)))
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    log(f"wrote {path}")
+
+
+# --------------------------------------------------------------------------
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="everything small and short, to check the suite")
+    p.add_argument("--rounds", type=int, help="rounds of the timed benchmarks (default 5; quick 1)")
+    p.add_argument("--secs", type=float, help="measured seconds per echo/HTTP run (default 2)")
+    p.add_argument("--warmup", type=float, help="warm-up seconds per echo/HTTP run (default 0.5)")
+    p.add_argument("--sections", default=",".join(SECTIONS), help="comma-separated subset of " + ",".join(SECTIONS))
+    p.add_argument("--merge", action="store_true", help="keep the other sections' figures from the JSON file")
+    p.add_argument("--max-load", type=float, default=0.6, help="quiet means a 1-minute load average below this")
+    p.add_argument("--wait-minutes", type=float, default=40, help="how long to wait for quiet (0: do not wait)")
+    p.add_argument("--label", default="", help="a note on what was measured, shown on the page")
+    p.add_argument("--render-only", action="store_true", help="only rewrite the page and chart from the JSON file")
+    p.add_argument("--json", type=Path, default=ROOT / "docs" / "benchmarks.json")
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    p.add_argument("--chart", type=Path, default=ROOT / "docs" / "img" / "benchmarks.png")
+    args = p.parse_args()
+
+    if args.render_only:
+        render(json.loads(args.json.read_text()), args.out, args.chart)
+        log(f"wrote {args.out}")
+        return
+
+    q = args.quick
+    cfg = argparse.Namespace(
+        rounds=args.rounds or (1 if q else 5),
+        secs=args.secs or (0.5 if q else 2.0),
+        warmup=args.warmup if args.warmup is not None else (0.2 if q else 0.5),
+        strace_rtts=200 if q else 2000,
+        callgrind_rtts=(50, 250) if q else (200, 1200),
+        idle=1000 if q else 10_000,
+        tasks=100_000 if q else 1_000_000,
+        sleeps=100_000 if q else 1_000_000,
+        lateness_samples=100 if q else 1000,
+        redis_n=20_000 if q else 200_000,
+        build_rounds=1 if q else 3,
+        max_load=args.max_load,
+    )
+    sections = [s for s in args.sections.split(",") if s]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        p.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+
+    # 10,000 idle connections need more than the default 1,024 fds.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < cfg.idle + 100 and "rss" in sections:
+        log(f"open-file hard limit {hard} < {cfg.idle + 100}: the RSS benchmark will fail")
+
+    started = time.monotonic()
+    build()
+    results = json.loads(args.json.read_text()) if args.merge and args.json.exists() else {}
+    meta = results.get("meta", {})
+    meta.update({"machine": machine(), "config": vars(cfg), "label": args.label})
+    results["meta"] = meta
+
+    for name in [s for s in SECTIONS if s in sections and s not in TIMED]:
+        results[name] = globals()[f"section_{name}"](cfg)
+
+    timed = [s for s in SECTIONS if s in sections and s in TIMED]
+    if timed:
+        quiet, waited = (True, 0.0)
+        if args.wait_minutes > 0:
+            quiet, waited = wait_until_quiet(args.max_load, args.wait_minutes)
+        else:
+            quiet = os.getloadavg()[0] < args.max_load
+        load = meta.setdefault("load", {})
+        load.update({"quiet": quiet, "waited_s": waited, "load_before": os.getloadavg()[0]})
+        shares = load.setdefault("foreign_share", {})
+        for name in timed:
+            with ForeignLoad() as fl:
+                results[name] = globals()[f"section_{name}"](cfg)
+            shares[name] = fl.share
+            log(f"{name}: {fl.elapsed:.0f} s, CPU not ours {fl.share * 100:.0f} %")
+
+    minutes = (time.monotonic() - started) / 60
+    meta["duration"] = f"{minutes:.0f} minutes" if not q else meta.get("duration", "an hour")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=1))
+    render(results, args.out, args.chart)
+    log(f"wrote {args.json} and {args.out} in {minutes:.1f} min")
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

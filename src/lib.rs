@@ -66,11 +66,13 @@
 //! - [`block_on`], [`spawn`], [`Runtime`], [`Builder`]: the executor.
 //! - [`task`]: `JoinHandle`, `JoinError`, `JoinSet`, `yield_now`.
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
-//!   `UnixStream`, `UnixDatagram`.
+//!   `UnixStream`, `UnixDatagram`, and `ToSocketAddrs` (host names are
+//!   resolved off the loop).
 //! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead` and their extension
-//!   traits, `BufReader`, `BufWriter`, `copy`, `copy_bidirectional`,
-//!   `split`, and `Async<T>` for any fd.
-//! - [`time`]: `sleep`, `sleep_until`, `timeout`, `interval`.
+//!   traits, `BufReader`, `BufWriter`, `copy`, `copy_buf`,
+//!   `copy_bidirectional`, `split`, and `Async<T>` for any fd.
+//! - [`time`]: `sleep`, `sleep_until`, `timeout`, `timeout_at`,
+//!   `interval`, `interval_at`, `Instant`.
 //! - [`sync`]: channels (`oneshot`, `mpsc`) and `Notify`, usable from plain
 //!   threads too.
 //! - [`future`]: `join!`, `select!`, `poll_fn`, `pending`, `ready`.
@@ -79,6 +81,15 @@
 //! - [`spawn_blocking`]: the blocking pool, for work that would stop the
 //!   loop (host-name lookups go there too).
 //! - [`signal`]: `ctrl_c`, `Signals`.
+//!
+//! Internal modules: `reactor` (the registry of fds and wakers, and the one
+//! `WouldBlock` loop) and `sys` (every system call). `docs/architecture.md`
+//! draws how the pieces fit.
+//!
+//! # Features
+//! - `futures-io` (off by default): ember's stream sockets and their
+//!   halves, `Async<T>`, `BufReader` and `BufWriter` also implement the
+//!   `futures-io` traits.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]

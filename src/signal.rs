@@ -1,6 +1,10 @@
 //! Unix signals as async values: [`ctrl_c`] and [`Signals`], a `Stream` of
 //! signal numbers.
 //!
+//! Called by user code. Relies on `sys/signal.rs` (the handler, its
+//! counters, the self-pipe, `sigaction`) and on the reactor's
+//! `Registration` to wait for the pipe.
+//!
 //! # Design
 //! A signal is a process-wide event that the kernel hands to *any* thread
 //! that does not block it. ember cannot block signals in threads it does not

@@ -405,3 +405,42 @@ fn dropping_the_runtime_stops_its_idle_threads_long_before_the_keep_alive() {
     assert_eq!(left, 0, "pool threads outlived their runtime");
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+// Regression: the pool used to shut only after the tasks' futures were
+// dropped, so a destructor calling `spawn_blocking` during shutdown started
+// a job whose task had already been cancelled.
+#[test]
+fn a_job_submitted_by_a_destructor_during_shutdown_never_runs() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    struct SubmitOnDrop(Arc<AtomicBool>);
+    impl Drop for SubmitOnDrop {
+        fn drop(&mut self) {
+            let ran = self.0.clone();
+            drop(ember::spawn_blocking(move || {
+                ran.store(true, Ordering::SeqCst)
+            }));
+            // Give an idle pool thread every chance to take the job, as it
+            // would have before the fix.
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    let ran = Arc::new(AtomicBool::new(false));
+    let rt = ember::Runtime::new().unwrap();
+    let guard = SubmitOnDrop(ran.clone());
+    rt.spawn(async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    // Warm the pool: one idle thread waits for work when shutdown starts.
+    rt.block_on(async { ember::spawn_blocking(|| ()).await.unwrap() });
+    drop(rt);
+    // Give a wrongly started job ample time to run.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !ran.load(Ordering::SeqCst),
+        "the job ran after its runtime shut down"
+    );
+}

@@ -337,3 +337,31 @@ fn halves_of_different_splits_do_not_reunite() {
         assert!(read_b.reunite(write_b).is_ok());
     });
 }
+
+// Regression: `copy` into a `BufWriter` flushed only at end of stream, so an
+// echo through it never reached a client waiting for its reply.
+#[test]
+fn copy_into_a_buf_writer_flushes_while_the_reader_waits() {
+    support::run(support::LIMIT, || async {
+        let listener = ember::net::TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let server = ember::spawn(async move {
+            let (stream, _) = listener.accept().await?;
+            let (mut reader, writer) = stream.into_split();
+            let mut writer = ember::io::BufWriter::new(writer);
+            ember::io::copy(&mut reader, &mut writer).await
+        });
+        let mut client = ember::net::TcpStream::connect(addr).await?;
+        for round in 0..3u8 {
+            let msg = [b'a' + round; 10];
+            client.write_all(&msg).await?;
+            let mut echo = [0u8; 10];
+            client.read_exact(&mut echo).await?;
+            assert_eq!(echo, msg);
+        }
+        client.shutdown(std::net::Shutdown::Write)?;
+        assert_eq!(server.await??, 30);
+        Ok::<(), std::io::Error>(())
+    })
+    .unwrap();
+}

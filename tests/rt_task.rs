@@ -510,3 +510,42 @@ fn a_panic_in_the_output_destructor_of_a_detached_task_does_not_take_the_runtime
     });
     assert_eq!(out, 5);
 }
+
+// Regression: an abort made between two `block_on` calls used to go through
+// the remote queue, behind everything else, so the next `block_on` polled its
+// future (and returned) before the aborted future was dropped.
+#[test]
+fn an_abort_between_two_block_on_calls_is_honoured_before_anything_is_polled() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    struct Flag(Rc<Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+
+    let rt = ember::Runtime::new().unwrap();
+    let dropped = Rc::new(Cell::new(false));
+    let flag = Flag(dropped.clone());
+    let handle = rt.spawn(async move {
+        let _flag = flag;
+        std::future::pending::<()>().await
+    });
+    rt.block_on(ember::task::yield_now()); // the task runs and parks
+    assert!(!dropped.get());
+
+    handle.abort(); // no runtime is running now
+    let seen_first = rt.block_on({
+        let dropped = dropped.clone();
+        async move { dropped.get() }
+    });
+    assert!(
+        seen_first,
+        "the aborted future was still alive when block_on's future ran"
+    );
+    assert!(handle.is_finished());
+    let err = rt.block_on(handle).unwrap_err();
+    assert!(err.is_cancelled());
+}

@@ -2,10 +2,11 @@
 //! [`select!`](crate::select) (the first of them), and the small futures
 //! [`poll_fn`], [`pending`] and [`ready`].
 //!
-//! `join!` and `select!` run their futures *in the calling task*: nothing
-//! is spawned, nothing needs `'static`, and the futures may borrow locals.
-//! To run work in parallel with the caller instead, `spawn` it (or use a
-//! [`JoinSet`](crate::task::JoinSet)).
+//! `join!` (`join.rs`) and `select!` (`select.rs`) are `macro_rules!`
+//! macros over std alone: no runtime, no `unsafe`. They run their futures
+//! *in the calling task*: nothing is spawned, nothing needs `'static`, and
+//! the futures may borrow locals. To run work in parallel with the caller
+//! instead, `spawn` it (or use a [`JoinSet`](crate::task::JoinSet)).
 //!
 //! ```
 //! use std::time::Duration;

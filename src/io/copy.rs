@@ -26,6 +26,8 @@ pub(super) struct CopyBuffer {
     cap: usize,
     total: u64,
     eof: bool,
+    /// Bytes were written since the writer was last flushed.
+    need_flush: bool,
 }
 
 impl CopyBuffer {
@@ -36,11 +38,14 @@ impl CopyBuffer {
             cap: 0,
             total: 0,
             eof: false,
+            need_flush: false,
         }
     }
 
     /// Copies until the reader ends, then flushes the writer; returns the
-    /// bytes copied. Safe to poll again after `Pending`.
+    /// bytes copied. Also flushes whenever the reader has nothing for now,
+    /// so a buffering writer never holds bytes while the copy waits. Safe to
+    /// poll again after `Pending`.
     pub(super) fn poll_copy<R, W>(
         &mut self,
         cx: &mut Context<'_>,
@@ -53,7 +58,18 @@ impl CopyBuffer {
     {
         loop {
             if self.pos == self.cap && !self.eof {
-                let n = ready!(reader.as_mut().poll_read(cx, &mut self.buf))?;
+                let read = reader.as_mut().poll_read(cx, &mut self.buf);
+                if read.is_pending() {
+                    // The reader has nothing for now: push out what a
+                    // buffering writer holds, or a request/response peer
+                    // would wait for bytes that sit in our buffer.
+                    if self.need_flush {
+                        ready!(writer.as_mut().poll_flush(cx))?;
+                        self.need_flush = false;
+                    }
+                    return Poll::Pending;
+                }
+                let n = ready!(read)?;
                 if n == 0 {
                     self.eof = true;
                 } else {
@@ -70,6 +86,7 @@ impl CopyBuffer {
                 }
                 self.pos += n;
                 self.total += n as u64;
+                self.need_flush = true;
             }
             if self.eof {
                 ready!(writer.as_mut().poll_flush(cx))?;

@@ -7,6 +7,11 @@
 //! syscall, else wait for readiness" loop, and so does [`Async`] for pipes,
 //! eventfds, ttys and other crates' sockets.
 //!
+//! Used by user code; the traits are implemented by `net`'s sockets. Only
+//! `Async` touches the reactor (and `sys::fd`); everything else here is
+//! plain std over the traits, with `pin-project-lite` and `futures-core`
+//! (for `Lines` as a `Stream`).
+//!
 //! | need | use |
 //! | --- | --- |
 //! | read or write bytes | [`AsyncReadExt`], [`AsyncWriteExt`] |
@@ -15,6 +20,7 @@
 //! | one stream in two tasks | [`split`] (ember's sockets also have their own `split`) |
 //! | pump bytes | [`copy`], [`copy_buf`], [`copy_bidirectional`] (a proxy) |
 //! | a pipe, an eventfd, a tty | [`Async`] |
+//! | crates written for `futures::io` | the optional `futures-io` feature (`futures_io.rs`): the same types implement `futures_io`'s traits |
 
 mod async_fd;
 mod buf_reader;
@@ -24,6 +30,8 @@ mod copy_bidirectional;
 mod ext_buf_read;
 mod ext_read;
 mod ext_write;
+#[cfg(feature = "futures-io")]
+mod futures_io;
 mod split;
 mod traits;
 

@@ -1,10 +1,15 @@
 //! [`ToSocketAddrs`]: what `TcpStream::connect` accepts, and [`resolve`],
 //! which turns it into socket addresses without blocking the loop.
 //!
-//! Called by `TcpStream::connect`. IP literals and socket addresses are
-//! parsed on the loop's thread, at no more cost than a parse; a host name
-//! goes to the blocking pool (`spawn_blocking`), where std's resolver
-//! (`getaddrinfo(3)`) may block as long as it likes.
+//! Called by `TcpStream::connect` and `UdpSocket::send_to`. IP literals and
+//! socket addresses are parsed on the loop's thread, at no more cost than a
+//! parse; a host name goes to the blocking pool (`spawn_blocking`), where
+//! std's resolver (`getaddrinfo(3)`) may block as long as it likes.
+//!
+//! The plain functions that bind or connect without waiting
+//! (`TcpListener::bind`, `UdpSocket::bind`, `UdpSocket::connect`) take
+//! std's `ToSocketAddrs` instead and resolve on the calling thread, as std
+//! does: they are usually called once, at startup, with an IP literal.
 //!
 //! # Why a trait of ember's own
 //! std's `ToSocketAddrs` has one method, which resolves, blocking, on the

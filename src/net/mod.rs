@@ -1,8 +1,23 @@
 //! Networking: TCP, UDP and Unix-domain sockets, registered with the
 //! runtime's reactor.
 //!
+//! | module | holds |
+//! | --- | --- |
+//! | [`tcp`] | [`TcpListener`], [`TcpStream`] and its halves |
+//! | [`udp`] | [`UdpSocket`] |
+//! | [`unix`] | [`UnixListener`], [`UnixStream`] and its halves, [`UnixDatagram`] |
+//! | `addr.rs` | [`ToSocketAddrs`] and `resolve`: IP literals parsed on the loop, host names looked up on the blocking pool |
+//!
+//! Called by user code. Relies on `sys::socket` for the system calls, on
+//! the reactor's `Registration` for readiness (the one `WouldBlock` loop),
+//! on `spawn_blocking` for host-name lookups, and on `time` for the pauses
+//! after running out of fds and between Unix connect retries.
+//!
 //! Every socket is non-blocking and close-on-exec, registered with the
 //! reactor once (edge-triggered, both directions), and closed on drop.
+//! Invariant: each socket type declares its `Registration` before its
+//! `Socket`, so it leaves epoll before its fd closes and a reused fd number
+//! can never be deregistered by mistake.
 
 pub mod tcp;
 pub mod udp;

@@ -4,7 +4,9 @@
 //! through the registration's `poll_io` (see `reactor/registration.rs`), but
 //! never with the short-read rule: a datagram read is short by nature, so a
 //! successful `recv` says nothing about whether another datagram is queued.
-//! Readiness is cleared only by `EAGAIN`.
+//! Readiness is cleared only by `EAGAIN`. `send_to` resolves a host name
+//! through `net::resolve` (on the blocking pool); `bind` and `connect`, plain
+//! functions, resolve with std on the calling thread.
 
 use std::fmt;
 use std::future::poll_fn;
@@ -97,7 +99,8 @@ impl UdpSocket {
     /// Sets the default destination of [`send`](Self::send), and keeps only
     /// datagrams from `addr` for [`recv`](Self::recv) (the first address it
     /// resolves to that works). Nothing is sent: it completes at once,
-    /// which is why it is a plain function, as in std. Errors the network
+    /// which is why it is a plain function, as in std (and, as in std, a
+    /// host name is resolved on the calling thread). Errors the network
     /// reports later (an ICMP "port unreachable") surface on the next send
     /// or receive, as `ConnectionRefused`.
     pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {

@@ -1,9 +1,10 @@
 //! The thread's current runtime: set by `block_on` (and by the runtime's
 //! teardown), read by `spawn`, by I/O constructors and by local wakes.
 //!
-//! Relies on one rule: `CURRENT` is borrowed mutably only inside [`enter`]
-//! and the guard's drop, through `replace`, so that no user code ever runs
-//! while it is borrowed mutably; every other access is a short shared borrow.
+//! Relies on one rule: `CURRENT` is borrowed mutably only inside [`enter`],
+//! [`swap`] and their guards' drops, through `replace`, so that no user code
+//! ever runs while it is borrowed mutably; every other access is a short
+//! shared borrow.
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1,8 +1,10 @@
 //! The executor's core: the task slab, the run queue and the loop's steps.
 //!
 //! Owned (through an `Rc`) by `Runtime`, and reachable from the thread-local
-//! context while the runtime runs. Relies on the reactor for I/O events and
-//! on `waker.rs` for wakes.
+//! context while the runtime runs. Also owns the timer store
+//! (`time::store::Timers`), which it asks for the wait's timeout and fires
+//! after every wait, and the blocking pool (`blocking.rs`). Relies on the
+//! reactor for I/O events and on `waker.rs` for wakes.
 //!
 //! # Invariant: no borrow across user code
 //! Every `RefCell` here (`tasks`, `queue`) is borrowed only for a push, a
@@ -228,8 +230,8 @@ impl Core {
         Ok(())
     }
 
-    fn drain_remote(&self) {
-        let n = self.shared.drain_into(&mut *self.queue.borrow_mut());
+    pub(crate) fn drain_remote(&self) {
+        let n = self.shared.drain_into(&mut self.queue.borrow_mut());
         bump(&self.stats.remote_wakes, n as u64);
     }
 
@@ -253,6 +255,9 @@ impl Core {
     /// destructor may spawn; such tasks are dropped at once, see `spawn`).
     pub(crate) fn shutdown(&self) {
         self.shutting_down.set(true);
+        // The pool first: a destructor below that calls `spawn_blocking`
+        // must not start a job whose task is cancelled at once.
+        self.blocking.shutdown();
         loop {
             let tasks: Vec<_> = self.tasks.borrow_mut().drain().collect();
             if tasks.is_empty() {
@@ -269,7 +274,6 @@ impl Core {
             }
             drop(tasks);
         }
-        self.blocking.shutdown();
         self.queue.borrow_mut().clear();
         self.shared.close();
     }

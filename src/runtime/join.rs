@@ -59,7 +59,9 @@ impl<T> JoinHandle<T> {
             // polling it. A duplicate queue entry is harmless (see `Core::run_task`).
             let entry = h.handle.entry;
             if !super::context::schedule_local(&h.handle.shared, entry, true) {
-                h.handle.shared.schedule_remote(entry);
+                // Its runtime is not running now: the abort waits at the
+                // front of the line for the next `block_on`.
+                h.handle.shared.schedule_abort(entry);
             }
         }
     }

@@ -1,17 +1,41 @@
-//! The runtime: one thread, one loop, one reactor.
+//! The runtime: one thread, one loop, one reactor, and a small pool of
+//! helper threads for blocking work.
+//!
+//! Called by user code ([`block_on`], [`spawn`], [`Runtime`], [`Builder`],
+//! [`spawn_blocking`], [`stats()`]) and, through `current_core` and
+//! `current_reactor`, by everything that needs the thread's runtime: I/O
+//! constructors, `Sleep`, `JoinSet`. Relies on the reactor for I/O events
+//! and on the timer store (`time::store`) for the wait's timeout.
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `core.rs` | the task slab, the run queue, one look at the outside world (`turn`), shutdown |
+//! | `task.rs` | the task cell and its state flags (the one `unsafe` outside `sys/`) |
+//! | `waker.rs` | wakers, the remote queue, the eventfd handshake |
+//! | `join.rs` | `JoinHandle`, `JoinError` |
+//! | `context.rs` | the thread's current runtime |
+//! | `blocking.rs` | the blocking pool behind `spawn_blocking` |
+//! | `stats.rs`, `trace.rs` | `runtime::stats()` and `EMBER_TRACE=1` |
 //!
 //! [`Runtime::block_on`] runs the loop:
 //!
 //! 1. poll runnable tasks (and the `block_on` future when woken), in wake
-//!    order, up to `POLLS_PER_IO_CHECK` (61) polls;
-//! 2. look at the outside world: remote wakes, I/O events (through the
-//!    reactor), expired timers. Block in `epoll_wait` only if nothing is
-//!    runnable, until the next timer's deadline;
+//!    order, looking at I/O without blocking every `POLLS_PER_IO_CHECK`
+//!    (61) polls;
+//! 2. when nothing is runnable, look at the outside world: remote wakes, I/O
+//!    events (through the reactor), expired timers, blocking in `epoll_wait`
+//!    until an event, a remote wake or the next timer's deadline;
 //! 3. repeat, until the `block_on` future is ready.
 //!
+//! Invariant: at most one runtime runs on a thread at a time (`block_on`
+//! inside `block_on` panics), and its tasks never leave that thread: tasks,
+//! `JoinHandle`s and the `Runtime` are `!Send`; only wakers cross threads.
+//!
 //! Dropping the runtime drops every task's future (running their
-//! destructors), frees every registration they held and closes the epoll
-//! and event fds.
+//! destructors, which frees the registrations they held), shuts the
+//! blocking pool (queued jobs are dropped; running ones finish on their
+//! threads, unwaited), and closes the eventfd; the epoll fd closes with the
+//! reactor, once the last registration that shares it is gone.
 
 mod blocking;
 pub(crate) mod context;
@@ -144,6 +168,8 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let called_at = std::panic::Location::caller();
         let _enter = context::enter(&self.core);
+        // Aborts made while the runtime was not running come first.
+        self.core.drain_remote();
         let core = &self.core;
         let main = core.main_handle();
         let main_entry = main.entry;

@@ -1,7 +1,8 @@
 //! Wakers: how a task gets back on the run queue, from this thread or any
 //! other.
 //!
-//! Created once per task by the executor (`Core::spawn`), cloned by every
+//! Created once per task by the executor (`Core::spawn`), and once per
+//! `block_on` call for its future (`Core::main_handle`); cloned by every
 //! future that waits. A [`WakeHandle`] names its task by run-queue
 //! [`Entry`] (slab slot and unique id), never by pointer, so it is `Send +
 //! Sync` while the task itself stays on its thread, and a waker of a task
@@ -21,6 +22,7 @@
 //! `SeqCst`, so at least one of them sees the other: either the loop notices
 //! the pending wake and does not block, or the waker rings the bell.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Wake;
@@ -48,6 +50,11 @@ pub(crate) struct Shared {
 
 struct Remote {
     queue: Vec<Entry>,
+    /// Aborts made while the runtime was not running on this thread (a
+    /// `JoinHandle` used between two `block_on` calls): they go to the
+    /// *front* of the run queue, so the aborted future is dropped before
+    /// anything else is polled.
+    aborts: Vec<Entry>,
     /// The doorbell; `None` once the runtime is gone (wakes become no-ops).
     bell: Option<EventFd>,
     /// Rung since the loop last drained the queue.
@@ -59,6 +66,7 @@ impl Shared {
         Shared {
             remote: Mutex::new(Remote {
                 queue: Vec::new(),
+                aborts: Vec::new(),
                 bell: Some(bell),
                 rung: false,
             }),
@@ -92,7 +100,7 @@ impl Shared {
 
     /// Moves every remote wake into `out`. Cheap when there is none: one
     /// atomic load.
-    pub(crate) fn drain_into(&self, out: &mut impl Extend<Entry>) -> usize {
+    pub(crate) fn drain_into(&self, out: &mut VecDeque<Entry>) -> usize {
         if !self.pending.load(Ordering::SeqCst) {
             return 0;
         }
@@ -101,7 +109,22 @@ impl Shared {
         remote.rung = false;
         let n = remote.queue.len();
         out.extend(remote.queue.drain(..));
+        for entry in remote.aborts.drain(..).rev() {
+            out.push_front(entry);
+        }
         n
+    }
+
+    /// Queues an abort made where the runtime is not running (see
+    /// `Remote::aborts`). Only the runtime's own thread can hold a
+    /// `JoinHandle`, so the loop is not asleep and the bell is not rung.
+    pub(crate) fn schedule_abort(&self, entry: Entry) {
+        let mut remote = self.lock();
+        if remote.bell.is_none() {
+            return; // the runtime is gone, and its tasks with it
+        }
+        remote.aborts.push(entry);
+        self.pending.store(true, Ordering::SeqCst);
     }
 
     /// Resets the bell after epoll reported it.
@@ -132,6 +155,7 @@ impl Shared {
         let mut remote = self.lock();
         remote.bell = None;
         remote.queue = Vec::new();
+        remote.aborts = Vec::new();
     }
 }
 

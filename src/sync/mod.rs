@@ -1,9 +1,17 @@
 //! Synchronisation between tasks, and between tasks and plain threads:
 //! channels ([`oneshot`], [`mpsc`]) and [`Notify`].
 //!
-//! One primitive per file. Each keeps its state behind a `std::sync::Mutex`
-//! in an `Arc`, so the sending halves (and `Notify`) are `Send` and work
-//! from any thread, while the runtime's tasks stay on theirs.
+//! One primitive per file: `oneshot.rs`, `mpsc/` (`chan.rs` the shared
+//! state and receiving side, `bounded.rs`, `unbounded.rs`, `error.rs`),
+//! `notify.rs`; with `wait_list.rs`, the FIFO of waiting futures that `mpsc`
+//! and `Notify` share, and `park.rs`, the `blocking_*` methods for plain
+//! threads. Each keeps its state behind a `std::sync::Mutex` (the channels'
+//! halves share it through an `Arc`; a `Notify` is shared however its user
+//! likes), so the sending halves and `Notify` are `Send` and work from any
+//! thread, while the runtime's tasks stay on theirs.
+//!
+//! Called by user code, from tasks or plain threads. Relies on nothing but
+//! std and `Waker`s: no reactor, no syscall of its own, no `unsafe`.
 //!
 //! # Why a send on the loop's thread costs no syscall
 //! A primitive never wakes anyone itself while it holds its lock: it takes

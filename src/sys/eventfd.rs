@@ -1,9 +1,10 @@
 //! An eventfd (`eventfd(2)`): the doorbell other threads ring to wake the loop
 //! out of `epoll_wait`.
 //!
-//! Written by remote wakers (from any thread), read by the loop after epoll
-//! reports it readable. Non-blocking, so a read of an empty counter is
-//! `WouldBlock` rather than a hang.
+//! Owned by the runtime's `Shared` (`runtime/waker.rs`) and registered with
+//! the reactor under `WAKE_TOKEN`. Written by remote wakers (from any
+//! thread), read by the loop after epoll reports it readable. Non-blocking,
+//! so a read of an empty counter is `WouldBlock` rather than a hang.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

@@ -1,20 +1,40 @@
 //! The operating system, and nothing else: thin, safe wrappers around the
 //! Linux calls ember makes.
 //!
-//! This is the only module that names `libc`. Everything above it sees owned
-//! file descriptors ([`OwnedFd`](std::os::fd::OwnedFd)) and `io::Result`s.
+//! Called by the reactor (`epoll`), the runtime (`eventfd`, `thread`),
+//! `net` (`socket`), `io::Async` (`fd`) and `signal` (`signal`). This is
+//! the only module that names `libc`, and, with `runtime/task.rs`, the
+//! only one that holds `unsafe` (`docs/unsafe.md` lists every site).
+//! Everything above it sees owned file descriptors
+//! ([`OwnedFd`](std::os::fd::OwnedFd)) and `io::Result`s.
+//!
+//! | file | wraps |
+//! | --- | --- |
+//! | `epoll.rs` | `epoll_create1(2)`, `epoll_ctl(2)`, `epoll_wait(2)`, `epoll_pwait2(2)` |
+//! | `eventfd.rs` | `eventfd(2)`: the remote-wake bell |
+//! | `socket.rs` | `socket(2)` and the calls on a socket (`bind`, `accept4`, `connect`, `recv`, `send`, ...) |
+//! | `addr.rs` | `ip(7)` addresses: `sockaddr_in`/`sockaddr_in6`, and `RawAddr` |
+//! | `unix_addr.rs` | `unix(7)` addresses: `sockaddr_un` |
+//! | `fd.rs` | `fcntl(2)`: `O_NONBLOCK` on any fd |
+//! | `signal.rs` | `sigaction(2)`, the signal handler, `pipe2(2)` for its self-pipe |
+//! | `thread.rs` | `prctl(2)`: the loop thread's timer slack |
+//!
 //! Three rules hold throughout:
 //!
 //! - every fd is an `OwnedFd` from the line that creates it, and is created
 //!   with close-on-exec (and non-blocking, where that applies);
 //! - a `-1` return becomes an `io::Error` in exactly one place, [`cvt`];
-//! - `EINTR` is retried in exactly one place, [`cvt_retry`], for the calls
-//!   that may be interrupted; nothing above this module ever sees it.
+//! - `EINTR` never leaves this module. [`cvt_retry`] retries the calls a
+//!   signal may interrupt; the two where a retry would be wrong turn it into
+//!   what it means instead: an interrupted `epoll_wait` reports no events
+//!   (the loop goes round and computes a fresh timeout), and an interrupted
+//!   TCP `connect` goes on in the background, as `EINPROGRESS`.
 //!
 //! `WouldBlock` is passed up unchanged: the registration's "try the syscall,
 //! else wait for readiness" loop (`reactor::registration`) is the one place
 //! that handles it.
 
+mod addr;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod fd;
@@ -36,9 +56,11 @@ pub(crate) fn cvt<T: IsMinusOne>(ret: T) -> io::Result<T> {
 
 /// Runs `f` until it returns something other than `EINTR`.
 ///
-/// Used for the calls a signal may interrupt (`epoll_wait`, `accept4`,
-/// `connect`, reads and writes). A signal handler that runs in the middle of
-/// one of them must not surface as an error to the user.
+/// Used for the calls a signal may interrupt (`accept4`, the `connect` of a
+/// Unix or UDP socket, reads and writes). A signal handler that runs in the
+/// middle of one of them must not surface as an error to the user.
+/// (`epoll_wait` and a TCP `connect` handle `EINTR` themselves; see the
+/// module docs.)
 pub(crate) fn cvt_retry<T: IsMinusOne>(mut f: impl FnMut() -> T) -> io::Result<T> {
     loop {
         match cvt(f()) {

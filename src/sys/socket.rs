@@ -1,12 +1,21 @@
 //! Sockets: `socket(2)`, `socketpair(2)`, `bind(2)`, `listen(2)`,
-//! `accept4(2)`, `connect(2)`, `getsockopt(2)`/`setsockopt(2)`,
-//! `shutdown(2)`, `recv(2)`/`recvfrom(2)` and `send(2)`/`sendto(2)`.
+//! `accept4(2)`, `connect(2)`, `getsockname(2)`/`getpeername(2)`,
+//! `getsockopt(2)`/`setsockopt(2)`, `shutdown(2)`, `recv(2)`/`recvfrom(2)`
+//! and `send(2)`/`sendto(2)`/`sendmsg(2)`.
 //!
 //! Called by `net`: TCP and UDP (`ip(7)`), and Unix-domain sockets
-//! (`unix(7)`, whose addresses `unix_addr.rs` converts). Every socket is
-//! created `SOCK_NONBLOCK | SOCK_CLOEXEC` (accepted ones too, through
-//! `accept4`, and both ends of a `socketpair`), and every send passes
-//! `MSG_NOSIGNAL`, so writing to a closed peer is `EPIPE`, never `SIGPIPE`.
+//! (`unix(7)`). Relies on `addr.rs` and `unix_addr.rs` to turn std's
+//! address types into the kernel's and back, and on `fd.rs` for
+//! `O_NONBLOCK` on sockets made elsewhere.
+//!
+//! # Invariant
+//! Every [`Socket`] is non-blocking from the line that wraps it. The ones
+//! ember creates are `SOCK_NONBLOCK | SOCK_CLOEXEC` from birth (accepted
+//! ones too, through `accept4`, and both ends of a `socketpair`); one taken
+//! from std or another crate (`from_owned`) is set non-blocking before it
+//! is wrapped, and keeps whatever close-on-exec flag it had (std sets it).
+//! Every send passes `MSG_NOSIGNAL`, so writing to a closed peer is
+//! `EPIPE`, never `SIGPIPE`.
 //!
 //! The calls that take or return an address come in two typed flavours
 //! (`std::net::SocketAddr` for IP, `std::os::unix::net::SocketAddr` for Unix)
@@ -15,10 +24,12 @@
 
 use std::io;
 use std::mem::{size_of, MaybeUninit};
-use std::net::{Shutdown, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::SocketAddr as UnixAddr;
 
+use super::addr::{from_raw, ip_domain, to_raw, RawAddr};
+use super::fd::set_nonblocking;
 use super::{cvt, cvt_retry, unix_addr};
 
 /// The most slices one `sendmsg` takes (`UIO_MAXIOV`); callers pass at most
@@ -446,9 +457,6 @@ impl AsFd for Socket {
     }
 }
 
-// Moved to `sys/fd.rs` (it is not about sockets); kept reachable here.
-pub(crate) use super::fd::set_nonblocking;
-
 /// Whether `e` says "no fd (or memory) for a new socket now" (`EMFILE`,
 /// `ENFILE`, `ENOBUFS`, `ENOMEM`): retrying at once would fail the same way.
 pub(crate) fn is_out_of_fds(e: &io::Error) -> bool {
@@ -456,92 +464,4 @@ pub(crate) fn is_out_of_fds(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
     )
-}
-
-/// The family of an IP address, as `socket(2)` wants it.
-fn ip_domain(addr: &SocketAddr) -> libc::c_int {
-    match addr {
-        SocketAddr::V4(_) => libc::AF_INET,
-        SocketAddr::V6(_) => libc::AF_INET6,
-    }
-}
-
-/// A socket address as the kernel wants it: IP (`to_raw` below) or Unix
-/// (`unix_addr::to_raw`).
-pub(super) struct RawAddr {
-    pub(super) storage: libc::sockaddr_storage,
-}
-
-impl RawAddr {
-    fn as_ptr(&self) -> *const libc::sockaddr {
-        (&self.storage as *const libc::sockaddr_storage).cast()
-    }
-}
-
-fn to_raw(addr: &SocketAddr) -> (RawAddr, libc::socklen_t) {
-    // SAFETY: an all-zero sockaddr_storage is a valid value.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let len = match addr {
-        SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_storage is larger than and suitably aligned
-            // for sockaddr_in.
-            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
-            size_of::<libc::sockaddr_in>()
-        }
-        SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: a.scope_id(),
-            };
-            // SAFETY: as above, for sockaddr_in6.
-            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
-            size_of::<libc::sockaddr_in6>()
-        }
-    };
-    (RawAddr { storage }, len as libc::socklen_t)
-}
-
-fn from_raw(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> io::Result<SocketAddr> {
-    let len = len as usize;
-    match storage.ss_family as i32 {
-        libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
-            // SAFETY: the family says the storage holds a sockaddr_in, and it
-            // is large enough and aligned for one.
-            let sin: &libc::sockaddr_in =
-                unsafe { &*(storage as *const libc::sockaddr_storage).cast() };
-            let ip = sin.sin_addr.s_addr.to_ne_bytes();
-            Ok(SocketAddr::V4(SocketAddrV4::new(
-                ip.into(),
-                u16::from_be(sin.sin_port),
-            )))
-        }
-        libc::AF_INET6 if len >= size_of::<libc::sockaddr_in6>() => {
-            // SAFETY: as above, for sockaddr_in6.
-            let sin6: &libc::sockaddr_in6 =
-                unsafe { &*(storage as *const libc::sockaddr_storage).cast() };
-            Ok(SocketAddr::V6(SocketAddrV6::new(
-                sin6.sin6_addr.s6_addr.into(),
-                u16::from_be(sin6.sin6_port),
-                sin6.sin6_flowinfo,
-                sin6.sin6_scope_id,
-            )))
-        }
-        _ => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the kernel returned an address that is neither IPv4 nor IPv6",
-        )),
-    }
 }

@@ -2,15 +2,20 @@
 //! [`std::os::unix::net::SocketAddr`] to and from the kernel's `sockaddr_un`.
 //!
 //! Called by `socket.rs` for every Unix-domain call that takes or returns
-//! an address. ember hands out std's type rather than one of its own, so
-//! addresses move freely between ember and std sockets. std can build every
-//! kind of address from its parts, and that is all this file relies on:
+//! an address; the result travels in `addr.rs`'s [`RawAddr`]. ember hands
+//! out std's type rather than one of its own, so addresses move freely
+//! between ember and std sockets. std can build every kind of address from
+//! its parts, and that is all this file relies on:
 //!
 //! | kind | in `sockaddr_un` | std constructor |
 //! | --- | --- | --- |
 //! | pathname | `sun_path` = path bytes, then a NUL | `SocketAddr::from_pathname` |
 //! | abstract (Linux) | `sun_path[0]` = 0, then the name's bytes (length from `len`) | `SocketAddrExt::from_abstract_name` |
 //! | unnamed | nothing: `len` covers only `sun_family` | `from_pathname("")` (see [`unnamed`]) |
+//!
+//! Invariant: the length handed to the kernel never goes past `sun_path`'s
+//! 108 bytes (checked here, not trusted to std), and `from_raw` reads
+//! `sun_path` only as far as the kernel's length and the array allow.
 
 use std::ffi::OsStr;
 use std::io;
@@ -19,7 +24,7 @@ use std::os::linux::net::SocketAddrExt;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::SocketAddr;
 
-use super::socket::RawAddr;
+use super::addr::RawAddr;
 
 /// Where `sun_path` starts: the length of an unnamed address.
 const PATH_OFFSET: usize = offset_of!(libc::sockaddr_un, sun_path);

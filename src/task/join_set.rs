@@ -207,20 +207,21 @@ impl<T> JoinSet<T> {
                 self.finished.waker.set(Some(waker));
                 return Poll::Pending;
             };
-            match self.tasks.get(key) {
-                Some(m) if m.seq == seq => {}
+            let member = match self.tasks.get_mut(key) {
+                Some(m) if m.seq == seq => m,
                 _ => continue, // a detached task's key, whose slot was reused
-            }
-            let mut member = self.tasks.remove(key);
+            };
+            // Polled in place and removed only once done, so the member
+            // keeps its key (no reliance on the slab reusing it).
             match Pin::new(&mut member.handle).poll(cx) {
                 Poll::Ready(output) => {
+                    self.tasks.remove(key);
                     drop(self.finished.waker.take());
                     return Poll::Ready(Some(output));
                 }
                 Poll::Pending => {
                     // Not complete yet (see the invariant in the module
                     // docs): the handle now holds our waker; try again later.
-                    self.tasks.insert(member);
                     self.finished.keys.borrow_mut().push_front((key, seq));
                     return Poll::Pending;
                 }

@@ -4,6 +4,11 @@
 //! runtime's thread, interleaved with the others at each `.await` that
 //! returns `Pending`. A [`JoinSet`] owns a group of tasks and yields their
 //! outputs as they complete.
+//!
+//! The public face of the runtime's task machinery: [`JoinHandle`],
+//! [`JoinError`] and [`spawn`] are re-exported from `runtime`, [`yield_now`]
+//! lives here, and [`JoinSet`] in `join_set.rs`, built on `spawn` and
+//! `JoinHandle` alone.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -19,6 +19,16 @@
 //! ```
 //!
 //! # How it works
+//! Called by user code; relies on the runtime's core, which owns the timer
+//! store and fires the expired timers after every wait (`Core::turn`).
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `store.rs` | the timer store: an indexed min-heap, and the wait's timeout |
+//! | `sleep.rs` | [`Sleep`], [`sleep`], [`sleep_until`] |
+//! | `timeout.rs` | [`Timeout`], [`Elapsed`], [`timeout`], [`timeout_at`] |
+//! | `interval.rs` | [`Interval`], [`MissedTickBehavior`], [`interval`], [`interval_at`] |
+//!
 //! Every timer of a runtime lives in one store (`store.rs`) owned by the
 //! runtime's core: an indexed min-heap of deadlines, each entry holding the
 //! waker of the task to wake. A [`Sleep`] inserts its entry the first time

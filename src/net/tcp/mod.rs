@@ -1,4 +1,8 @@
-//! TCP: listener, stream, and the stream's halves.
+//! TCP: listener (`listener.rs`), stream (`stream.rs`), and the stream's
+//! borrowed and owned halves (`split.rs`).
+//!
+//! Relies on `sys::socket` and the reactor's `Registration`; `TcpStream`
+//! resolves host names through `net::resolve`, off the loop.
 
 mod listener;
 mod split;

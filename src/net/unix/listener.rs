@@ -136,6 +136,9 @@ impl UnixListener {
 
     /// The accepted connections, as a `Stream`. Errors are items; the
     /// stream never ends.
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as [`accept`](Self::accept).
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming { listener: self }
     }

@@ -4,7 +4,18 @@
 //!
 //! They mirror the TCP and UDP types and go through the same registration
 //! (`reactor/registration.rs`); they differ in their addresses and in what
-//! the file system has to do with them.
+//! the file system has to do with them. Relies on `sys::socket` (and
+//! `sys::unix_addr` for addresses), and on `time` for the pause after
+//! running out of fds (`accept`) and between connect retries while a
+//! listener's backlog is full.
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `listener.rs` | [`UnixListener`] |
+//! | `stream.rs` | [`UnixStream`] |
+//! | `split.rs` | its borrowed and owned halves |
+//! | `datagram.rs` | [`UnixDatagram`] |
+//! | `mod.rs` | addresses (std's [`SocketAddr`]) and the `AddrInUse` message for a file in the way |
 //!
 //! # Addresses
 //! An address is std's [`SocketAddr`] (re-exported here), so it moves

@@ -984,8 +984,16 @@ def render(results, out_md, chart_path):
     mach = m["machine"]
     w(f"* Machine: {mach['nproc']} CPUs, {mach['cpu']}; Linux {mach['kernel']}; {mach['rustc']};")
     w(f"  tokio {mach['tokio']}, smol {mach['smol']}; {mach['wrk']}; {mach['redis_benchmark']}.")
-    w(f"* ember's runtime as of commit {mach['commit']} (the last commit that changed `src/`)"
-      + (f"; {m['label']}" if m.get("label") else "") + ".")
+    by_commit = {}
+    for name, v in done.items():
+        by_commit.setdefault(v.get("commit", mach["commit"]), []).append(name)
+    if len(by_commit) <= 1:
+        w(f"* ember's runtime as of commit {mach['commit']} (the last commit that changed `src/`)"
+          + (f"; {m['label']}" if m.get("label") else "") + ".")
+    else:
+        w("* ember's runtime (the last commit that changed `src/`) per section: "
+          + "; ".join(f"{', '.join(names)} at {c}" for c, names in by_commit.items())
+          + (f"; {m['label']}" if m.get("label") else "") + ".")
     w(f"* Every server pinned to CPU 0 (`taskset -c 0`), every load generator to CPU 1.")
     echo = conf("echo") or conf("http")
     if echo:
@@ -1151,7 +1159,8 @@ def main():
     done = meta.setdefault("sections", {})
     for name in [s for s in SECTIONS if s in sections and s not in TIMED]:
         results[name] = globals()[f"section_{name}"](cfg)
-        done[name] = {"config": vars(cfg), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
+        done[name] = {"config": vars(cfg), "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+                      "commit": meta["machine"]["commit"]}
 
     timed = [s for s in SECTIONS if s in sections and s in TIMED]
     if timed:
@@ -1171,7 +1180,7 @@ def main():
             after = GUARD.summary()
             done[name] = {
                 "config": vars(cfg), "date": time.strftime("%Y-%m-%d %H:%M %Z"),
-                "foreign_share": fl.share, "quiet": quiet, "waited_s": waited, "load_before": load_before,
+                "commit": meta["machine"]["commit"], "foreign_share": fl.share, "quiet": quiet, "waited_s": waited, "load_before": load_before,
                 "max_load": args.max_load, "max_foreign": args.max_foreign,
                 "blocks": after["blocks"] - before["blocks"], "redone": after["redone"] - before["redone"],
                 "noisy": after["noisy"] - before["noisy"], "worst_kept_share": after["worst_kept_share"],

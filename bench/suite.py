@@ -1100,8 +1100,8 @@ def chart(results, path):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="everything small and short, to check the suite")
-    p.add_argument("--rounds", type=int, help="rounds of the timed benchmarks (default 5; quick 1)")
-    p.add_argument("--secs", type=float, help="measured seconds per echo/HTTP run (default 2)")
+    p.add_argument("--rounds", type=int, help="rounds of the timed benchmarks (default 9; quick 1)")
+    p.add_argument("--secs", type=float, help="measured seconds per echo/HTTP run (default 1.5)")
     p.add_argument("--warmup", type=float, help="warm-up seconds per echo/HTTP run (default 0.5)")
     p.add_argument("--sections", default=",".join(SECTIONS), help="comma-separated subset of " + ",".join(SECTIONS))
     p.add_argument("--merge", action="store_true", help="keep the other sections' figures from the JSON file")
@@ -1124,8 +1124,8 @@ def main():
 
     q = args.quick
     cfg = argparse.Namespace(
-        rounds=args.rounds or (1 if q else 5),
-        secs=args.secs or (0.5 if q else 2.0),
+        rounds=args.rounds or (1 if q else 9),
+        secs=args.secs or (0.5 if q else 1.5),
         warmup=args.warmup if args.warmup is not None else (0.2 if q else 0.5),
         strace_rtts=200 if q else 2000,
         callgrind_rtts=(50, 250) if q else (200, 1200),

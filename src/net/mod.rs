@@ -19,6 +19,7 @@
 //! `Socket`, so it leaves epoll before its fd closes and a reused fd number
 //! can never be deregistered by mistake.
 
+mod accept;
 pub mod tcp;
 pub mod udp;
 pub mod unix;

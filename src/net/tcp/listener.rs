@@ -4,7 +4,6 @@
 //! on the registration's `poll_io` for `EAGAIN`, and on a timer for the one
 //! error that must not be retried at once (running out of fds).
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -17,9 +16,9 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use super::TcpStream;
-use crate::reactor::{Direction, Registration};
-use crate::sys::socket::{is_out_of_fds, Socket};
-use crate::time::Sleep;
+use crate::net::accept::AcceptBackoff;
+use crate::reactor::Registration;
+use crate::sys::socket::Socket;
 
 /// The kernel's queue of connections not yet accepted.
 const BACKLOG: i32 = 1024;
@@ -63,7 +62,7 @@ pub struct TcpListener {
     reg: Registration,
     socket: Socket,
     /// Set after `EMFILE`/`ENFILE`: no accept before it fires.
-    backoff: RefCell<Option<Sleep>>,
+    backoff: AcceptBackoff,
 }
 
 impl TcpListener {
@@ -107,7 +106,7 @@ impl TcpListener {
         Ok(TcpListener {
             reg,
             socket,
-            backoff: RefCell::new(None),
+            backoff: AcceptBackoff::default(),
         })
     }
 
@@ -150,26 +149,12 @@ impl TcpListener {
 
     /// `Ready` with a connection, or stores the waker.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        {
-            let mut backoff = self.backoff.borrow_mut();
-            if let Some(sleep) = backoff.as_mut() {
-                ready!(Pin::new(sleep).poll(cx));
-                *backoff = None;
-            }
-        }
-        let accepted =
-            ready!(self
-                .reg
-                .poll_io(cx, Direction::Read, || self.socket.accept(), |_| false));
-        match accepted {
-            Ok((socket, addr)) => Poll::Ready(TcpStream::from_socket(socket).map(|s| (s, addr))),
-            Err(e) => {
-                if is_out_of_fds(&e) {
-                    *self.backoff.borrow_mut() = Some(crate::time::sleep(ACCEPT_BACKOFF));
-                }
-                Poll::Ready(Err(e))
-            }
-        }
+        let accepted = ready!(self
+            .backoff
+            .poll_accept(cx, &self.reg, || self.socket.accept()));
+        Poll::Ready(
+            accepted.and_then(|(socket, addr)| TcpStream::from_socket(socket).map(|s| (s, addr))),
+        )
     }
 }
 

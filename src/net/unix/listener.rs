@@ -6,7 +6,6 @@
 //! running out of fds. Registered only once it listens: an unconnected
 //! Unix stream socket reports `EPOLLHUP`, which would stick as "closed".
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -18,10 +17,9 @@ use std::task::{ready, Context, Poll};
 use futures_core::Stream;
 
 use super::{SocketAddr, UnixStream};
-use crate::net::tcp::ACCEPT_BACKOFF;
-use crate::reactor::{Direction, Registration};
-use crate::sys::socket::{is_out_of_fds, Kind, Socket};
-use crate::time::Sleep;
+use crate::net::accept::AcceptBackoff;
+use crate::reactor::Registration;
+use crate::sys::socket::{Kind, Socket};
 
 /// The kernel's queue of connections not yet accepted (as for TCP).
 const BACKLOG: i32 = 1024;
@@ -60,7 +58,7 @@ pub struct UnixListener {
     reg: Registration,
     socket: Socket,
     /// Set after `EMFILE`/`ENFILE`: no accept before it fires.
-    backoff: RefCell<Option<Sleep>>,
+    backoff: AcceptBackoff,
 }
 
 impl UnixListener {
@@ -99,7 +97,7 @@ impl UnixListener {
         Ok(UnixListener {
             reg,
             socket,
-            backoff: RefCell::new(None),
+            backoff: AcceptBackoff::default(),
         })
     }
 
@@ -150,26 +148,12 @@ impl UnixListener {
 
     /// `Ready` with a connection, or stores the waker.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        {
-            let mut backoff = self.backoff.borrow_mut();
-            if let Some(sleep) = backoff.as_mut() {
-                ready!(Pin::new(sleep).poll(cx));
-                *backoff = None;
-            }
-        }
-        let accepted =
-            ready!(self
-                .reg
-                .poll_io(cx, Direction::Read, || self.socket.accept_unix(), |_| false));
-        match accepted {
-            Ok((socket, addr)) => Poll::Ready(UnixStream::from_socket(socket).map(|s| (s, addr))),
-            Err(e) => {
-                if is_out_of_fds(&e) {
-                    *self.backoff.borrow_mut() = Some(crate::time::sleep(ACCEPT_BACKOFF));
-                }
-                Poll::Ready(Err(e))
-            }
-        }
+        let accepted = ready!(self
+            .backoff
+            .poll_accept(cx, &self.reg, || self.socket.accept_unix()));
+        Poll::Ready(
+            accepted.and_then(|(socket, addr)| UnixStream::from_socket(socket).map(|s| (s, addr))),
+        )
     }
 }
 

@@ -4,18 +4,26 @@
 //! by the registration when a task tries a syscall. Single-threaded, so a
 //! `Cell` suffices: no atomics on the hot path.
 //!
+//! The readiness bits are the kernel's own `EPOLL*` bits, kept as epoll
+//! reports them (masked to the six that matter), so recording an event is
+//! one `and` and one `or`, with no translation:
+//!
 //! ```text
-//!  bit  31 ................ 8   7   6   5      4      3       2       1   0
-//!       |       tick        | - | - | ERR | WR_CLOSED | RD_CLOSED | W | R |
+//!  bit  31 ........... 14  13      12..5   4    3    2     1     0
+//!       |      tick      | RDHUP |   -   | HUP | ERR | OUT | PRI | IN |
 //! ```
 //!
-//! | bit       | set when the event has        | cleared                        |
-//! |-----------|-------------------------------|--------------------------------|
-//! | READABLE  | `EPOLLIN`, `EPOLLPRI`         | by a read that saw `EAGAIN`, or a short read |
-//! | WRITABLE  | `EPOLLOUT`                    | by a write that saw `EAGAIN`, or a short write |
-//! | RD_CLOSED | `EPOLLRDHUP`, `EPOLLHUP`      | never: a closed direction stays closed |
-//! | WR_CLOSED | `EPOLLHUP`                    | never                          |
-//! | ERROR     | `EPOLLERR`                    | with either direction          |
+//! | bits           | mean                          | cleared                        |
+//! |----------------|-------------------------------|--------------------------------|
+//! | `IN`, `PRI`    | readable                      | by a read that saw `EAGAIN`, or a short read |
+//! | `OUT`          | writable                      | by a write that saw `EAGAIN`, or a short write |
+//! | `RDHUP`        | the peer shut its writing half | never: a closed direction stays closed |
+//! | `HUP`          | both directions are closed    | never                          |
+//! | `ERR`          | a pending socket error        | with either direction          |
+//!
+//! A reader may go ahead when `IN`, `PRI`, `RDHUP`, `HUP` or `ERR` is set
+//! (the syscall will return data, EOF or the error); a writer when `OUT`,
+//! `HUP` or `ERR` is.
 //!
 //! The **tick** counts events dispatched to this source. A task that tried a
 //! syscall under readiness observed at tick `t` may clear readiness only if
@@ -24,7 +32,11 @@
 //! already come and gone. On one thread events are dispatched only between
 //! polls, so this cannot happen inside a single `poll_io` loop today; the
 //! tick makes that a checked property rather than an accident of scheduling
-//! (async-io and tokio keep one for the same reason).
+//! (async-io and tokio keep one for the same reason). It wraps after 2^18
+//! events, far more than can arrive between a read of the state and its
+//! clear.
+
+use crate::sys::epoll::flags::{ERR, HUP, IN, OUT, PRI, RDHUP};
 
 /// A direction a task waits on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,63 +45,50 @@ pub(crate) enum Direction {
     Write,
 }
 
-/// A set of readiness bits.
+/// A set of readiness bits (`EPOLL*` bits).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub(crate) struct Ready(u32);
 
 impl Ready {
     #[cfg(test)]
     pub(crate) const EMPTY: Ready = Ready(0);
-    pub(crate) const READABLE: Ready = Ready(1 << 0);
-    pub(crate) const WRITABLE: Ready = Ready(1 << 1);
-    pub(crate) const READ_CLOSED: Ready = Ready(1 << 2);
-    pub(crate) const WRITE_CLOSED: Ready = Ready(1 << 3);
-    pub(crate) const ERROR: Ready = Ready(1 << 4);
+    #[cfg(test)]
+    pub(crate) const READABLE: Ready = Ready(IN);
+    #[cfg(test)]
+    pub(crate) const WRITABLE: Ready = Ready(OUT);
 
-    const MASK: u32 = 0xff;
-    const TICK_SHIFT: u32 = 8;
+    /// The bits the reactor keeps; everything else in an event is ignored.
+    const MASK: u32 = IN | PRI | OUT | ERR | HUP | RDHUP;
+    const TICK_SHIFT: u32 = 14;
 
-    /// Translates the kernel's event bits.
+    /// Keeps the kernel's event bits that matter.
+    #[inline]
     pub(crate) fn from_epoll(events: u32) -> Ready {
-        use crate::sys::epoll::flags::*;
-        let mut r = 0;
-        if events & (IN | PRI) != 0 {
-            r |= Self::READABLE.0;
-        }
-        if events & OUT != 0 {
-            r |= Self::WRITABLE.0;
-        }
-        if events & (RDHUP | HUP) != 0 {
-            r |= Self::READ_CLOSED.0;
-        }
-        if events & HUP != 0 {
-            r |= Self::WRITE_CLOSED.0;
-        }
-        if events & ERR != 0 {
-            r |= Self::ERROR.0;
-        }
-        Ready(r)
+        Ready(events & Self::MASK)
     }
 
     /// The bits that let a task in `dir` go ahead and try its syscall: the
-    /// direction's own bit, its closed bit (the syscall will report EOF or
+    /// direction's own bits, its closed bits (the syscall will report EOF or
     /// `EPIPE`), or an error (the syscall will report it).
+    #[inline]
     pub(crate) fn satisfies(dir: Direction) -> Ready {
         match dir {
-            Direction::Read => Ready(Self::READABLE.0 | Self::READ_CLOSED.0 | Self::ERROR.0),
-            Direction::Write => Ready(Self::WRITABLE.0 | Self::WRITE_CLOSED.0 | Self::ERROR.0),
+            Direction::Read => Ready(IN | PRI | RDHUP | HUP | ERR),
+            Direction::Write => Ready(OUT | HUP | ERR),
         }
     }
 
     /// The bits that `EAGAIN` in `dir` proves stale. Closed bits are never
     /// cleared: once the kernel reported a hang-up, no new edge will follow.
+    #[inline]
     pub(crate) fn cleared_by(dir: Direction) -> Ready {
         match dir {
-            Direction::Read => Ready(Self::READABLE.0 | Self::ERROR.0),
-            Direction::Write => Ready(Self::WRITABLE.0 | Self::ERROR.0),
+            Direction::Read => Ready(IN | PRI | ERR),
+            Direction::Write => Ready(OUT | ERR),
         }
     }
 
+    #[inline]
     pub(crate) fn intersects(self, other: Ready) -> bool {
         self.0 & other.0 != 0
     }
@@ -112,21 +111,25 @@ impl std::ops::BitOr for Ready {
 pub(crate) struct State(u32);
 
 impl State {
+    #[inline]
     pub(crate) fn ready(self) -> Ready {
         Ready(self.0 & Ready::MASK)
     }
 
+    #[inline]
     pub(crate) fn tick(self) -> u32 {
         self.0 >> Ready::TICK_SHIFT
     }
 
-    /// An event arrived: add its bits and advance the tick.
+    /// An event arrived: add its bits and advance the tick (wrapping: the
+    /// shift drops the carry out of bit 31).
+    #[inline]
     pub(crate) fn with_event(self, ready: Ready) -> State {
-        let tick = self.tick().wrapping_add(1) & (u32::MAX >> Ready::TICK_SHIFT);
-        State((tick << Ready::TICK_SHIFT) | self.ready().0 | ready.0)
+        State(self.0.wrapping_add(1 << Ready::TICK_SHIFT) | ready.0)
     }
 
     /// Clears `bits` if no event arrived since `tick` was observed.
+    #[inline]
     pub(crate) fn cleared(self, bits: Ready, tick: u32) -> State {
         if self.tick() == tick {
             State(self.0 & !bits.0)
@@ -181,8 +184,30 @@ mod tests {
     }
 
     #[test]
+    fn a_hang_up_satisfies_both_directions_for_good() {
+        let s = State::default().with_event(Ready::from_epoll(libc::EPOLLHUP as u32));
+        let s = s.cleared(Ready::cleared_by(Direction::Read), s.tick());
+        let s = s.cleared(Ready::cleared_by(Direction::Write), s.tick());
+        assert!(s.ready().intersects(Ready::satisfies(Direction::Read)));
+        assert!(s.ready().intersects(Ready::satisfies(Direction::Write)));
+    }
+
+    #[test]
+    fn urgent_data_is_readable_and_unknown_bits_are_dropped() {
+        let s = State::default().with_event(Ready::from_epoll(
+            (libc::EPOLLPRI | libc::EPOLLET | libc::EPOLLMSG) as u32,
+        ));
+        assert!(s.ready().intersects(Ready::satisfies(Direction::Read)));
+        assert!(!s.ready().intersects(Ready::satisfies(Direction::Write)));
+        assert_eq!(s.tick(), 1);
+        let s = s.cleared(Ready::cleared_by(Direction::Read), s.tick());
+        assert_eq!(s.ready(), Ready::EMPTY);
+    }
+
+    #[test]
     fn the_tick_wraps_without_touching_the_bits() {
         let mut s = State((u32::MAX >> Ready::TICK_SHIFT) << Ready::TICK_SHIFT);
+        assert_eq!(s.tick(), u32::MAX >> Ready::TICK_SHIFT);
         s = s.with_event(Ready::WRITABLE);
         assert_eq!(s.tick(), 0);
         assert_eq!(s.ready(), Ready::WRITABLE);

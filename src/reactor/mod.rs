@@ -23,6 +23,17 @@
 //! [`Reactor::turn`] collects the wakers of the ready sources while it holds
 //! the slab, releases every borrow, and only then wakes them. A waker is
 //! arbitrary code; it may register or drop sources.
+//!
+//! # Tasks are woken without their wakers
+//! Almost every wait is a task of this runtime polling a socket with its own
+//! waker. For those the source stores the task's run-queue [`Entry`] (see
+//! [`Waiter`]), and `turn` hands the entries to the executor, which queues
+//! them directly: no `Waker` clone when the task waits, no call through the
+//! waker's vtable, no thread-local lookup and no reference count when it is
+//! woken. The reactor recognises a task's own waker by comparing it with
+//! the waker of the task being polled, which the executor announces with
+//! [`Reactor::set_current`] before each poll. Any other waker (a
+//! combinator's, another runtime's) is stored and woken as it is.
 
 mod readiness;
 mod registration;
@@ -34,11 +45,12 @@ use std::cell::{Cell, RefCell};
 use std::io;
 use std::os::fd::RawFd;
 use std::rc::Rc;
-use std::task::Waker;
+use std::task::{RawWakerVTable, Waker};
 use std::time::Duration;
 
 use slab::Slab;
 
+use crate::runtime::Entry;
 use crate::sys::epoll::{Epoll, Events};
 use readiness::{Ready, State};
 
@@ -68,6 +80,8 @@ pub(crate) struct Reactor {
     next_generation: Cell<u32>,
     /// Ready operations left to the task being polled (see [`BUDGET`]).
     budget: Cell<u32>,
+    /// The task being polled, or the last one polled (see the module docs).
+    current: Cell<Current>,
     /// Counters for `runtime::stats()`.
     pub(crate) stats: ReactorStats,
 }
@@ -88,10 +102,40 @@ pub(crate) struct ScheduledIo {
     generation: u32,
     /// The fd, for `EMBER_TRACE` only (the reactor never touches it).
     fd: RawFd,
-    /// The task waiting to read, if any.
-    reader: Cell<Option<Waker>>,
-    /// The task waiting to write, if any.
-    writer: Cell<Option<Waker>>,
+    /// Who waits to read.
+    reader: Cell<Waiter>,
+    /// Who waits to write.
+    writer: Cell<Waiter>,
+}
+
+/// Who waits on one direction of a source.
+#[derive(Default)]
+pub(crate) enum Waiter {
+    #[default]
+    Nobody,
+    /// A task of this runtime that polled with its own waker: queued by
+    /// entry when the event comes.
+    Task(Entry),
+    /// Any other waker: woken through the waker.
+    Waker(Waker),
+}
+
+/// A waker's identity (the two pointers `Waker::will_wake` compares) and
+/// the run-queue entry of the task it wakes. Raw pointers, compared and
+/// never dereferenced.
+#[derive(Clone, Copy)]
+struct Current {
+    data: *const (),
+    vtable: *const RawWakerVTable,
+    entry: Entry,
+}
+
+impl Current {
+    const NONE: Current = Current {
+        data: std::ptr::null(),
+        vtable: std::ptr::null(),
+        entry: Entry { slot: 0, id: 0 },
+    };
 }
 
 /// What one [`Reactor::turn`] saw.
@@ -109,6 +153,7 @@ impl Reactor {
             wake_buf: Cell::new(Vec::new()),
             next_generation: Cell::new(0),
             budget: Cell::new(BUDGET),
+            current: Cell::new(Current::NONE),
             stats: ReactorStats::default(),
         })
     }
@@ -124,8 +169,14 @@ impl Reactor {
     }
 
     /// Waits for events (at most `timeout`; `None` is forever) and wakes the
-    /// tasks they concern.
-    pub(crate) fn turn(&self, timeout: Option<Duration>) -> io::Result<Turn> {
+    /// tasks they concern: the entries of tasks that waited with their own
+    /// wakers are appended to `ready`, for the executor to queue; other
+    /// wakers are woken here.
+    pub(crate) fn turn(
+        &self,
+        timeout: Option<Duration>,
+        ready: &mut Vec<Entry>,
+    ) -> io::Result<Turn> {
         let mut events = self.events.borrow_mut();
         self.epoll.wait(&mut events, timeout)?;
         self.stats.waits.set(self.stats.waits.get() + 1);
@@ -154,13 +205,21 @@ impl Reactor {
                     _ => continue, // an event for a source that has gone
                 };
                 crate::runtime::trace::event(io.fd, bits);
-                let ready = Ready::from_epoll(bits);
-                io.state.set(io.state.get().with_event(ready));
-                if ready.intersects(Ready::satisfies(Direction::Read)) {
-                    wakers.extend(io.reader.take());
+                let bits = Ready::from_epoll(bits);
+                io.state.set(io.state.get().with_event(bits));
+                if bits.intersects(Ready::satisfies(Direction::Read)) {
+                    match io.reader.take() {
+                        Waiter::Nobody => {}
+                        Waiter::Task(entry) => ready.push(entry),
+                        Waiter::Waker(waker) => wakers.push(waker),
+                    }
                 }
-                if ready.intersects(Ready::satisfies(Direction::Write)) {
-                    wakers.extend(io.writer.take());
+                if bits.intersects(Ready::satisfies(Direction::Write)) {
+                    match io.writer.take() {
+                        Waiter::Nobody => {}
+                        Waiter::Task(entry) => ready.push(entry),
+                        Waiter::Waker(waker) => wakers.push(waker),
+                    }
                 }
             }
         }
@@ -173,10 +232,32 @@ impl Reactor {
         Ok(Turn { remote })
     }
 
-    /// Gives the next task a full budget. Called by the executor before
-    /// each poll.
-    pub(crate) fn reset_budget(&self) {
+    /// Announces the task about to be polled: its entry and its own waker.
+    /// Also gives it a full budget. Called by the executor before each poll.
+    #[inline]
+    pub(crate) fn set_current(&self, entry: Entry, waker: &Waker) {
         self.budget.set(BUDGET);
+        self.current.set(Current {
+            data: waker.data(),
+            vtable: waker.vtable(),
+            entry,
+        });
+    }
+
+    /// What a source should store for a task waiting with `waker`: its
+    /// entry if `waker` is the polled task's own, else a clone of `waker`.
+    /// Keeps `old` if it already stands for the same waiter.
+    #[inline]
+    fn waiter(&self, waker: &Waker, old: Waiter) -> Waiter {
+        let current = self.current.get();
+        if std::ptr::eq(waker.data(), current.data) && std::ptr::eq(waker.vtable(), current.vtable)
+        {
+            return Waiter::Task(current.entry);
+        }
+        match old {
+            Waiter::Waker(w) if w.will_wake(waker) => Waiter::Waker(w),
+            _ => Waiter::Waker(waker.clone()),
+        }
     }
 
     /// Takes one unit of budget; `false` when the task has used it all.
@@ -201,8 +282,8 @@ impl Reactor {
             state: Cell::new(State::default()),
             generation,
             fd,
-            reader: Cell::new(None),
-            writer: Cell::new(None),
+            reader: Cell::new(Waiter::Nobody),
+            writer: Cell::new(Waiter::Nobody),
         });
         let mut sources = self.sources.borrow_mut();
         let entry = sources.vacant_entry();

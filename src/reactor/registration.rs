@@ -87,10 +87,9 @@ impl Registration {
             Direction::Read => &self.io.reader,
             Direction::Write => &self.io.writer,
         };
-        match slot.take() {
-            Some(w) if w.will_wake(cx.waker()) => slot.set(Some(w)),
-            _ => slot.set(Some(cx.waker().clone())),
-        }
+        let waiter = self.reactor.waiter(cx.waker(), slot.take());
+        // Drops the old waiter, if replaced, with no borrow held.
+        slot.set(waiter);
         Poll::Pending
     }
 

@@ -44,6 +44,9 @@ pub(crate) struct Core {
     /// Tasks to poll, in order. May hold stale entries (a task woken, then
     /// aborted, or completed); `run_task` skips them by id.
     queue: RefCell<VecDeque<Entry>>,
+    /// Entries of the tasks the last reactor turn found ready; kept to
+    /// reuse its allocation.
+    ready: Cell<Vec<Entry>>,
     shared: Arc<Shared>,
     /// Next task (or `block_on` call) id.
     next_id: Cell<u64>,
@@ -79,6 +82,7 @@ impl Core {
             reactor,
             tasks: RefCell::new(Slab::new()),
             queue: RefCell::new(VecDeque::new()),
+            ready: Cell::new(Vec::new()),
             shared: Arc::new(Shared::new(bell)),
             next_id: Cell::new(1),
             shutting_down: Cell::new(false),
@@ -165,7 +169,7 @@ impl Core {
         let header = task.header();
         header.handle.unschedule();
         bump(&self.stats.polls, 1);
-        self.reactor.reset_budget();
+        self.reactor.set_current(entry, &header.waker);
         let started = super::trace::poll_start();
         let completed = task.run();
         super::trace::poll_end(entry, header.spawned_at, started, completed);
@@ -217,10 +221,19 @@ impl Core {
                 crate::sys::thread::use_fine_timer_slack();
             }
         }
-        let result = self.reactor.turn(timeout);
+        let mut ready = self.ready.take();
+        let result = self.reactor.turn(timeout, &mut ready);
         if sleeping {
             self.shared.woke_up();
         }
+        if !ready.is_empty() {
+            bump(&self.stats.local_wakes, ready.len() as u64);
+            for &entry in &ready {
+                super::trace::wake(entry, false);
+            }
+            self.queue.borrow_mut().extend(ready.drain(..));
+        }
+        self.ready.set(ready);
         let turn = result?;
         if turn.remote {
             self.shared.silence_bell();

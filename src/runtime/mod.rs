@@ -49,6 +49,7 @@ mod waker;
 pub use blocking::{spawn_blocking, BLOCKING_KEEP_ALIVE};
 pub use join::{JoinError, JoinHandle};
 pub use stats::{stats, Stats};
+pub(crate) use waker::Entry;
 
 use std::future::Future;
 use std::io;
@@ -184,7 +185,7 @@ impl Runtime {
                         continue; // left over from an earlier `block_on`
                     }
                     main.unschedule();
-                    core.reactor.reset_budget();
+                    core.reactor.set_current(entry, &waker);
                     let started = trace::poll_start();
                     let poll = future.as_mut().poll(&mut cx);
                     trace::poll_end(entry, called_at, started, poll.is_ready());

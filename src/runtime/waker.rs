@@ -182,8 +182,19 @@ impl WakeHandle {
     /// Called by the executor right before a poll. `AcqRel`: a remote wake
     /// that found `scheduled` set (and so did not queue) published its data
     /// before its swap, and this swap reads that value, so the poll sees it.
+    ///
+    /// The swap is skipped when the flag reads clear, which is the common
+    /// case: the reactor queues tasks woken by I/O without touching it (see
+    /// `reactor/mod.rs`). That is sound because every wake that sets the
+    /// flag from clear also queues an entry: if this load misses a set, the
+    /// setter's own entry brings another poll, and that poll's load (made
+    /// after the entry was drained under the remote queue's lock, or on this
+    /// thread after a local wake) sees the flag set and swaps.
+    #[inline]
     pub(crate) fn unschedule(&self) {
-        self.scheduled.swap(false, Ordering::AcqRel);
+        if self.scheduled.load(Ordering::Acquire) {
+            self.scheduled.swap(false, Ordering::AcqRel);
+        }
     }
 }
 

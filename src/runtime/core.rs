@@ -40,7 +40,7 @@ pub(crate) const POLLS_PER_IO_CHECK: u32 = 61;
 pub(crate) struct Core {
     pub(crate) reactor: Rc<Reactor>,
     /// Every task that has not completed, by slot.
-    tasks: RefCell<Slab<Rc<dyn Schedulable>>>,
+    tasks: RefCell<Slab<TaskSlot>>,
     /// Tasks to poll, in order. May hold stale entries (a task woken, then
     /// aborted, or completed); `run_task` skips them by id.
     queue: RefCell<VecDeque<Entry>>,
@@ -56,6 +56,13 @@ pub(crate) struct Core {
     pub(crate) stats: CoreStats,
     /// Helper threads for `spawn_blocking`.
     pub(crate) blocking: Pool,
+}
+
+/// A live task, with its id beside it so that checking a queue entry
+/// against the slot costs no virtual call.
+struct TaskSlot {
+    id: u64,
+    task: Rc<dyn Schedulable>,
 }
 
 /// The executor's share of the runtime statistics.
@@ -153,7 +160,10 @@ impl Core {
             task.cancel();
             return JoinHandle::new(task);
         }
-        tasks.insert(task.clone());
+        tasks.insert(TaskSlot {
+            id: entry.id,
+            task: task.clone(),
+        });
         drop(tasks);
         super::trace::spawn(entry, task.header().spawned_at);
         self.queue.borrow_mut().push_back(entry);
@@ -163,16 +173,15 @@ impl Core {
     /// Polls the task `entry` names, if it is still that task.
     pub(crate) fn run_task(&self, entry: Entry) {
         let task = match self.tasks.borrow().get(entry.slot) {
-            Some(t) if t.header().id() == entry.id => t.clone(),
+            Some(t) if t.id == entry.id => t.task.clone(),
             _ => return, // completed or aborted since it was queued
         };
-        let header = task.header();
-        header.handle.unschedule();
         bump(&self.stats.polls, 1);
-        self.reactor.set_current(entry, &header.waker);
         let started = super::trace::poll_start();
-        let completed = task.run();
-        super::trace::poll_end(entry, header.spawned_at, started, completed);
+        let completed = task.run(&self.reactor);
+        if let Some(started) = started {
+            super::trace::poll_end(entry, task.header().spawned_at, started, completed);
+        }
         if completed {
             self.complete(entry, task);
         }
@@ -183,7 +192,7 @@ impl Core {
         let removed = {
             let mut tasks = self.tasks.borrow_mut();
             match tasks.get(entry.slot) {
-                Some(t) if t.header().id() == entry.id => Some(tasks.remove(entry.slot)),
+                Some(t) if t.id == entry.id => Some(tasks.remove(entry.slot)),
                 _ => None,
             }
         };
@@ -272,7 +281,7 @@ impl Core {
         // must not start a job whose task is cancelled at once.
         self.blocking.shutdown();
         loop {
-            let tasks: Vec<_> = self.tasks.borrow_mut().drain().collect();
+            let tasks: Vec<_> = self.tasks.borrow_mut().drain().map(|t| t.task).collect();
             if tasks.is_empty() {
                 break;
             }

@@ -188,7 +188,9 @@ impl Runtime {
                     core.reactor.set_current(entry, &waker);
                     let started = trace::poll_start();
                     let poll = future.as_mut().poll(&mut cx);
-                    trace::poll_end(entry, called_at, started, poll.is_ready());
+                    if let Some(started) = started {
+                        trace::poll_end(entry, called_at, started, poll.is_ready());
+                    }
                     if let Poll::Ready(output) = poll {
                         return output;
                     }

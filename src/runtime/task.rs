@@ -35,6 +35,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::join::JoinError;
 use super::waker::WakeHandle;
+use crate::reactor::Reactor;
 
 pub(crate) const RUNNING: u8 = 1 << 0;
 pub(crate) const COMPLETE: u8 = 1 << 1;
@@ -109,9 +110,10 @@ pub(crate) struct Task<F: Future> {
 /// What the executor needs of a task, whatever its future's type.
 pub(crate) trait Schedulable {
     fn header(&self) -> &Header;
-    /// Polls the future (or drops it, if an abort is pending). `true` when
-    /// the task has just completed.
-    fn run(&self) -> bool;
+    /// Polls the future (or drops it, if an abort is pending), after
+    /// clearing the task's `scheduled` flag and announcing it to `reactor`
+    /// (`Reactor::set_current`). `true` when the task has just completed.
+    fn run(&self, reactor: &Reactor) -> bool;
     /// Drops the future without polling it (abort, shutdown). `true` if
     /// there was a future to drop.
     fn cancel(&self) -> bool;
@@ -152,14 +154,14 @@ impl<F: Future> Schedulable for Task<F> {
         &self.header
     }
 
-    fn run(&self) -> bool {
+    fn run(&self, reactor: &Reactor) -> bool {
         let h = &self.header;
-        if h.is(COMPLETE) {
-            return false; // a stale queue entry
+        h.handle.unschedule();
+        if h.is(COMPLETE | ABORT) {
+            // A stale queue entry, or an abort to honour.
+            return !h.is(COMPLETE) && self.cancel();
         }
-        if h.is(ABORT) {
-            return self.cancel();
-        }
+        reactor.set_current(h.handle.entry, &h.waker);
         h.set(RUNNING);
         let mut stage = self.stage.borrow_mut();
         let Stage::Running(future) = &mut *stage else {

@@ -104,17 +104,11 @@ pub(crate) fn poll_start() -> Option<Instant> {
     }
 }
 
-/// The end of a poll started with [`poll_start`].
-#[inline(always)]
-pub(crate) fn poll_end(entry: Entry, at: &Location<'_>, started: Option<Instant>, done: bool) {
-    if let Some(t) = started {
-        poll_end_slow(entry, at, t, done);
-    }
-}
-
+/// The end of a poll for which [`poll_start`] gave a clock reading. (The
+/// caller checks, so that it computes `at` only when tracing.)
 #[cold]
 #[inline(never)]
-fn poll_end_slow(entry: Entry, at: &Location<'_>, started: Instant, done: bool) {
+pub(crate) fn poll_end(entry: Entry, at: &Location<'_>, started: Instant, done: bool) {
     let what = if done { "ready" } else { "pending" };
     let took = started.elapsed();
     eprintln!(

@@ -244,20 +244,27 @@ impl Reactor {
         });
     }
 
-    /// What a source should store for a task waiting with `waker`: its
-    /// entry if `waker` is the polled task's own, else a clone of `waker`.
-    /// Keeps `old` if it already stands for the same waiter.
+    /// Makes the task polling with `waker` the one `slot` wakes: by entry
+    /// if `waker` is the polled task's own, else by a clone of `waker`
+    /// (unless `slot` already holds an equivalent one). The waiter replaced,
+    /// usually `Nobody`, is dropped with no borrow held.
     #[inline]
-    fn waiter(&self, waker: &Waker, old: Waiter) -> Waiter {
+    fn wait_on(&self, slot: &Cell<Waiter>, waker: &Waker) {
         let current = self.current.get();
         if std::ptr::eq(waker.data(), current.data) && std::ptr::eq(waker.vtable(), current.vtable)
         {
-            return Waiter::Task(current.entry);
+            drop(slot.replace(Waiter::Task(current.entry)));
+        } else {
+            Self::wait_on_waker(slot, waker);
         }
-        match old {
+    }
+
+    fn wait_on_waker(slot: &Cell<Waiter>, waker: &Waker) {
+        let new = match slot.take() {
             Waiter::Waker(w) if w.will_wake(waker) => Waiter::Waker(w),
             _ => Waiter::Waker(waker.clone()),
-        }
+        };
+        drop(slot.replace(new));
     }
 
     /// Takes one unit of budget; `false` when the task has used it all.

@@ -87,9 +87,7 @@ impl Registration {
             Direction::Read => &self.io.reader,
             Direction::Write => &self.io.writer,
         };
-        let waiter = self.reactor.waiter(cx.waker(), slot.take());
-        // Drops the old waiter, if replaced, with no borrow held.
-        slot.set(waiter);
+        self.reactor.wait_on(slot, cx.waker());
         Poll::Pending
     }
 

@@ -50,7 +50,7 @@ use std::time::Duration;
 
 use slab::Slab;
 
-use crate::runtime::Entry;
+use crate::runtime::{Entry, RunQueue};
 use crate::sys::epoll::{Epoll, Events};
 use readiness::{Ready, State};
 
@@ -120,6 +120,29 @@ pub(crate) enum Waiter {
     Waker(Waker),
 }
 
+impl Waiter {
+    /// Wakes a waiter of a source that became ready: a task goes on
+    /// `queue` (the return value counts it), a waker into `wakers`, to be
+    /// woken once no borrow is held.
+    #[inline(always)]
+    fn dispatch(self, queue: &mut RunQueue, wakers: &mut Vec<Waker>, tracing: bool) -> usize {
+        match self {
+            Waiter::Nobody => 0,
+            Waiter::Task(entry) => {
+                if tracing {
+                    crate::runtime::trace::wake(entry, false);
+                }
+                queue.push_back(entry);
+                1
+            }
+            Waiter::Waker(waker) => {
+                wakers.push(waker);
+                0
+            }
+        }
+    }
+}
+
 /// A waker's identity (the two pointers `Waker::will_wake` compares) and
 /// the run-queue entry of the task it wakes. Raw pointers, compared and
 /// never dereferenced.
@@ -142,6 +165,8 @@ impl Current {
 pub(crate) struct Turn {
     /// The eventfd was rung: another thread has queued wakes.
     pub(crate) remote: bool,
+    /// How many tasks it put on the run queue.
+    pub(crate) queued: usize,
 }
 
 impl Reactor {
@@ -169,13 +194,13 @@ impl Reactor {
     }
 
     /// Waits for events (at most `timeout`; `None` is forever) and wakes the
-    /// tasks they concern: the entries of tasks that waited with their own
-    /// wakers are appended to `ready`, for the executor to queue; other
-    /// wakers are woken here.
+    /// tasks they concern: tasks that waited with their own wakers go
+    /// straight onto the executor's `run_queue`; other wakers are woken
+    /// once every borrow is released.
     pub(crate) fn turn(
         &self,
         timeout: Option<Duration>,
-        ready: &mut Vec<Entry>,
+        run_queue: &RefCell<RunQueue>,
     ) -> io::Result<Turn> {
         let mut events = self.events.borrow_mut();
         self.epoll.wait(&mut events, timeout)?;
@@ -190,8 +215,12 @@ impl Reactor {
 
         let mut wakers = self.wake_buf.take();
         let mut remote = false;
+        let mut queued = 0;
         {
+            // No user code runs while these are borrowed.
             let sources = self.sources.borrow();
+            let mut queue = run_queue.borrow_mut();
+            let tracing = crate::runtime::trace::enabled();
             for (token, bits) in events.iter() {
                 if token == WAKE_TOKEN {
                     crate::runtime::trace::bell();
@@ -204,22 +233,16 @@ impl Reactor {
                     Some(io) if io.generation == generation => io,
                     _ => continue, // an event for a source that has gone
                 };
-                crate::runtime::trace::event(io.fd, bits);
+                if tracing {
+                    crate::runtime::trace::event(io.fd, bits);
+                }
                 let bits = Ready::from_epoll(bits);
                 io.state.set(io.state.get().with_event(bits));
                 if bits.intersects(Ready::satisfies(Direction::Read)) {
-                    match io.reader.take() {
-                        Waiter::Nobody => {}
-                        Waiter::Task(entry) => ready.push(entry),
-                        Waiter::Waker(waker) => wakers.push(waker),
-                    }
+                    queued += io.reader.take().dispatch(&mut queue, &mut wakers, tracing);
                 }
                 if bits.intersects(Ready::satisfies(Direction::Write)) {
-                    match io.writer.take() {
-                        Waiter::Nobody => {}
-                        Waiter::Task(entry) => ready.push(entry),
-                        Waiter::Waker(waker) => wakers.push(waker),
-                    }
+                    queued += io.writer.take().dispatch(&mut queue, &mut wakers, tracing);
                 }
             }
         }
@@ -229,7 +252,7 @@ impl Reactor {
             waker.wake();
         }
         self.wake_buf.set(wakers);
-        Ok(Turn { remote })
+        Ok(Turn { remote, queued })
     }
 
     /// Announces the task about to be polled: its entry and its own waker.

@@ -14,7 +14,6 @@
 //! other tasks and sockets from `poll` or from `Drop`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::panic::Location;
@@ -26,6 +25,7 @@ use slab::Slab;
 
 use super::blocking::Pool;
 use super::join::JoinHandle;
+use super::queue::RunQueue;
 use super::task::{Header, Schedulable, Task, DETACHED};
 use super::waker::{Entry, Shared, WakeHandle, MAIN_SLOT};
 use crate::reactor::Reactor;
@@ -43,10 +43,7 @@ pub(crate) struct Core {
     tasks: RefCell<Slab<TaskSlot>>,
     /// Tasks to poll, in order. May hold stale entries (a task woken, then
     /// aborted, or completed); `run_task` skips them by id.
-    queue: RefCell<VecDeque<Entry>>,
-    /// Entries of the tasks the last reactor turn found ready; kept to
-    /// reuse its allocation.
-    ready: Cell<Vec<Entry>>,
+    queue: RefCell<RunQueue>,
     shared: Arc<Shared>,
     /// Next task (or `block_on` call) id.
     next_id: Cell<u64>,
@@ -88,8 +85,7 @@ impl Core {
         Ok(Core {
             reactor,
             tasks: RefCell::new(Slab::new()),
-            queue: RefCell::new(VecDeque::new()),
-            ready: Cell::new(Vec::new()),
+            queue: RefCell::new(RunQueue::new()),
             shared: Arc::new(Shared::new(bell)),
             next_id: Cell::new(1),
             shutting_down: Cell::new(false),
@@ -136,6 +132,7 @@ impl Core {
         }
     }
 
+    #[inline]
     pub(crate) fn pop(&self) -> Option<Entry> {
         self.queue.borrow_mut().pop_front()
     }
@@ -230,20 +227,12 @@ impl Core {
                 crate::sys::thread::use_fine_timer_slack();
             }
         }
-        let mut ready = self.ready.take();
-        let result = self.reactor.turn(timeout, &mut ready);
+        let result = self.reactor.turn(timeout, &self.queue);
         if sleeping {
             self.shared.woke_up();
         }
-        if !ready.is_empty() {
-            bump(&self.stats.local_wakes, ready.len() as u64);
-            for &entry in &ready {
-                super::trace::wake(entry, false);
-            }
-            self.queue.borrow_mut().extend(ready.drain(..));
-        }
-        self.ready.set(ready);
         let turn = result?;
+        bump(&self.stats.local_wakes, turn.queued as u64);
         if turn.remote {
             self.shared.silence_bell();
         }

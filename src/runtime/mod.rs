@@ -41,6 +41,7 @@ mod blocking;
 pub(crate) mod context;
 mod core;
 mod join;
+mod queue;
 mod stats;
 mod task;
 pub(crate) mod trace;
@@ -48,6 +49,7 @@ mod waker;
 
 pub use blocking::{spawn_blocking, BLOCKING_KEEP_ALIVE};
 pub use join::{JoinError, JoinHandle};
+pub(crate) use queue::RunQueue;
 pub use stats::{stats, Stats};
 pub(crate) use waker::Entry;
 

@@ -32,6 +32,13 @@ pub(crate) fn init() {
     });
 }
 
+/// Whether `EMBER_TRACE` is on: for a loop that would otherwise check it
+/// once per item.
+#[inline(always)]
+pub(crate) fn enabled() -> bool {
+    on()
+}
+
 #[inline(always)]
 fn on() -> bool {
     ON.load(Ordering::Relaxed)

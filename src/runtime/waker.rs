@@ -22,11 +22,11 @@
 //! `SeqCst`, so at least one of them sees the other: either the loop notices
 //! the pending wake and does not block, or the waker rings the bell.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Wake;
 
+use super::queue::RunQueue;
 use crate::sys::eventfd::EventFd;
 
 /// A run-queue entry: a task's slab slot and its unique id.
@@ -100,7 +100,7 @@ impl Shared {
 
     /// Moves every remote wake into `out`. Cheap when there is none: one
     /// atomic load.
-    pub(crate) fn drain_into(&self, out: &mut VecDeque<Entry>) -> usize {
+    pub(crate) fn drain_into(&self, out: &mut RunQueue) -> usize {
         if !self.pending.load(Ordering::SeqCst) {
             return 0;
         }

@@ -32,8 +32,16 @@
 //! waker's vtable, no thread-local lookup and no reference count when it is
 //! woken. The reactor recognises a task's own waker by comparing it with
 //! the waker of the task being polled, which the executor announces with
-//! [`Reactor::set_current`] before each poll. Any other waker (a
-//! combinator's, another runtime's) is stored and woken as it is.
+//! [`Reactor::set_current`] before each poll and withdraws with
+//! [`Reactor::clear_current`] after it. Any other waker (a combinator's,
+//! another runtime's) is stored and woken as it is.
+//!
+//! The comparison is by address (the waker's data and vtable pointers), so
+//! it is only meaningful while the announced waker is alive: otherwise its
+//! allocation could be reused by another task's waker, which would then be
+//! taken for the announced task and never woken. Hence the withdrawal: the
+//! announcement lasts exactly one poll, during which the executor holds the
+//! task (and with it the waker).
 
 mod readiness;
 mod registration;
@@ -80,7 +88,7 @@ pub(crate) struct Reactor {
     next_generation: Cell<u32>,
     /// Ready operations left to the task being polled (see [`BUDGET`]).
     budget: Cell<u32>,
-    /// The task being polled, or the last one polled (see the module docs).
+    /// The task being polled, if any (see the module docs).
     current: Cell<Current>,
     /// Counters for `runtime::stats()`.
     pub(crate) stats: ReactorStats,
@@ -265,6 +273,13 @@ impl Reactor {
             vtable: waker.vtable(),
             entry,
         });
+    }
+
+    /// Withdraws [`set_current`](Self::set_current)'s announcement: called
+    /// after each poll, and before teardown.
+    #[inline]
+    pub(crate) fn clear_current(&self) {
+        self.current.set(Current::NONE);
     }
 
     /// Makes the task polling with `waker` the one `slot` wakes: by entry

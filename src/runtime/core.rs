@@ -266,6 +266,8 @@ impl Core {
     /// destructor may spawn; such tasks are dropped at once, see `spawn`).
     pub(crate) fn shutdown(&self) {
         self.shutting_down.set(true);
+        // In case `block_on`'s future panicked in its poll.
+        self.reactor.clear_current();
         // The pool first: a destructor below that calls `spawn_blocking`
         // must not start a job whose task is cancelled at once.
         self.blocking.shutdown();

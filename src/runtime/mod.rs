@@ -171,6 +171,9 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let called_at = std::panic::Location::caller();
         let _enter = context::enter(&self.core);
+        // A main future that panicked in an earlier call left its
+        // announcement behind (see `Reactor::clear_current`).
+        self.core.reactor.clear_current();
         // Aborts made while the runtime was not running come first.
         self.core.drain_remote();
         let core = &self.core;
@@ -190,6 +193,7 @@ impl Runtime {
                     core.reactor.set_current(entry, &waker);
                     let started = trace::poll_start();
                     let poll = future.as_mut().poll(&mut cx);
+                    core.reactor.clear_current();
                     if let Some(started) = started {
                         trace::poll_end(entry, called_at, started, poll.is_ready());
                     }

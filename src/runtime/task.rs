@@ -174,7 +174,9 @@ impl<F: Future> Schedulable for Task<F> {
         // life, as `Pin` requires.
         let future = unsafe { Pin::new_unchecked(future) };
         let mut cx = Context::from_waker(&h.waker);
-        let output = match catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx))) {
+        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
+        reactor.clear_current();
+        let output = match polled {
             Ok(Poll::Pending) => {
                 drop(stage);
                 h.unset(RUNNING);

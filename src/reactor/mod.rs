@@ -89,7 +89,7 @@ pub(crate) struct Reactor {
     /// Ready operations left to the task being polled (see [`BUDGET`]).
     budget: Cell<u32>,
     /// The task being polled, if any (see the module docs).
-    current: Cell<Current>,
+    current: Current,
     /// Counters for `runtime::stats()`.
     pub(crate) stats: ReactorStats,
 }
@@ -151,22 +151,15 @@ impl Waiter {
     }
 }
 
-/// A waker's identity (the two pointers `Waker::will_wake` compares) and
-/// the run-queue entry of the task it wakes. Raw pointers, compared and
-/// never dereferenced.
-#[derive(Clone, Copy)]
+/// The announced task: its waker's identity (the two pointers
+/// `Waker::will_wake` compares; raw, compared and never dereferenced) and
+/// its run-queue entry. Withdrawn by nulling `data`: no waker of ours has a
+/// null data pointer (it is an `Arc`'s), and a waker that does (a no-op
+/// waker) has another vtable.
 struct Current {
-    data: *const (),
-    vtable: *const RawWakerVTable,
-    entry: Entry,
-}
-
-impl Current {
-    const NONE: Current = Current {
-        data: std::ptr::null(),
-        vtable: std::ptr::null(),
-        entry: Entry { slot: 0, id: 0 },
-    };
+    data: Cell<*const ()>,
+    vtable: Cell<*const RawWakerVTable>,
+    entry: Cell<Entry>,
 }
 
 /// What one [`Reactor::turn`] saw.
@@ -186,7 +179,11 @@ impl Reactor {
             wake_buf: Cell::new(Vec::new()),
             next_generation: Cell::new(0),
             budget: Cell::new(BUDGET),
-            current: Cell::new(Current::NONE),
+            current: Current {
+                data: Cell::new(std::ptr::null()),
+                vtable: Cell::new(std::ptr::null()),
+                entry: Cell::new(Entry { slot: 0, id: 0 }),
+            },
             stats: ReactorStats::default(),
         })
     }
@@ -268,18 +265,16 @@ impl Reactor {
     #[inline]
     pub(crate) fn set_current(&self, entry: Entry, waker: &Waker) {
         self.budget.set(BUDGET);
-        self.current.set(Current {
-            data: waker.data(),
-            vtable: waker.vtable(),
-            entry,
-        });
+        self.current.data.set(waker.data());
+        self.current.vtable.set(waker.vtable());
+        self.current.entry.set(entry);
     }
 
     /// Withdraws [`set_current`](Self::set_current)'s announcement: called
     /// after each poll, and before teardown.
     #[inline]
     pub(crate) fn clear_current(&self) {
-        self.current.set(Current::NONE);
+        self.current.data.set(std::ptr::null());
     }
 
     /// Makes the task polling with `waker` the one `slot` wakes: by entry
@@ -288,10 +283,11 @@ impl Reactor {
     /// usually `Nobody`, is dropped with no borrow held.
     #[inline]
     fn wait_on(&self, slot: &Cell<Waiter>, waker: &Waker) {
-        let current = self.current.get();
-        if std::ptr::eq(waker.data(), current.data) && std::ptr::eq(waker.vtable(), current.vtable)
+        let current = &self.current;
+        if std::ptr::eq(waker.data(), current.data.get())
+            && std::ptr::eq(waker.vtable(), current.vtable.get())
         {
-            drop(slot.replace(Waiter::Task(current.entry)));
+            drop(slot.replace(Waiter::Task(current.entry.get())));
         } else {
             Self::wait_on_waker(slot, waker);
         }

@@ -929,7 +929,7 @@ def render(results, out_md, chart_path):
     if red and "skipped" not in red:
         w("## mini_redis under redis-benchmark")
         w("")
-        w("`examples/mini_redis.rs` (ember), unmodified `redis-benchmark` (50 clients), server on CPU 0,")
+        w("`examples/mini_redis/` (ember), unmodified `redis-benchmark` (50 clients), server on CPU 0,")
         w("redis-benchmark on CPU 1. One run each.")
         w("")
         runs = list(red.values())

@@ -1,17 +1,18 @@
-//! `examples/mini_redis.rs` driven over loopback by a small RESP client of
-//! our own, so `cargo test` needs no `redis-cli`.
+//! The `mini_redis` example (`examples/mini_redis/`) driven over loopback
+//! by a small RESP client of our own, so `cargo test` needs no `redis-cli`.
 //!
-//! The example is compiled into this test (`#[path]`): its `serve` runs on
-//! an ember runtime in a background thread, and the clients are plain
-//! blocking `std` sockets with read timeouts, so a server that hangs makes
-//! a test fail instead of stalling CI.
+//! The example is compiled into this test (`#[path]` to its `main.rs`,
+//! which brings in `resp.rs`, `command.rs` and `db.rs` from beside it): its
+//! `serve` runs on an ember runtime in a background thread, and the clients
+//! are plain blocking `std` sockets with read timeouts, so a server that
+//! hangs makes a test fail instead of stalling CI.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 #[allow(dead_code)] // `main` and friends are the binary's, not ours
-#[path = "../examples/mini_redis.rs"]
+#[path = "../examples/mini_redis/main.rs"]
 mod mini_redis;
 
 /// How long a client waits for a reply before the test fails.

@@ -97,14 +97,29 @@
 
 pub mod future;
 pub mod io;
+#[cfg(feature = "net")]
 pub mod net;
+// Without `net` or `signal` nothing registers an fd: the loop still waits
+// in the reactor (for the eventfd and the timers), but its registration
+// half (`registration.rs`, `Reactor::register` and `deregister`, readiness
+// clearing) has no caller. Gating it would scatter `cfg`s through the
+// reactor's hot path to save about 200 lines of compiling, so it stays, and
+// only in those builds is the dead-code lint off.
+#[cfg_attr(not(any(feature = "net", feature = "signal")), allow(dead_code))]
 mod reactor;
 pub mod runtime;
+#[cfg(feature = "signal")]
 pub mod signal;
+#[cfg(feature = "sync")]
 pub mod sync;
 mod sys;
 pub mod task;
+#[cfg(feature = "time")]
 pub mod time;
+// Without the feature the module stays, private: the loop waits on its
+// timer store whatever the features, and `net` pauses with its `Sleep`.
+#[cfg(not(feature = "time"))]
+mod time;
 
 pub use runtime::{block_on, spawn, spawn_blocking, Builder, Runtime};
 

@@ -87,9 +87,28 @@
 //! draws how the pieces fit.
 //!
 //! # Features
-//! - `futures-io` (off by default): ember's stream sockets and their
-//!   halves, `Async<T>`, `BufReader` and `BufWriter` also implement the
-//!   `futures-io` traits.
+//! Everything above is on by default (the `full` feature). A program that
+//! needs less turns the default off and names the parts it uses, and
+//! compiles only those; the runtime itself is always there:
+//!
+//! | feature | adds |
+//! | --- | --- |
+//! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead` |
+//! | `net` | [`net`]: TCP, UDP and Unix sockets, `ToSocketAddrs`; and `io::Async<T>` |
+//! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split` |
+//! | `time` | [`time`]: `sleep`, `timeout`, `interval`, ... |
+//! | `sync` | [`sync`]: `oneshot`, `mpsc`, `Notify` |
+//! | `signal` | [`signal`]: `ctrl_c`, `Signals` |
+//! | `full` (default) | all of the above |
+//! | `futures-io` (off by default, not in `full`) | ember's stream sockets and their halves, `Async<T>`, `BufReader` and `BufWriter` also implement the `futures-io` traits |
+//!
+//! An echo server, for example, needs only this (`bench/buildsize/`
+//! measures what it saves):
+//!
+//! ```toml
+//! [dependencies]
+//! ember = { version = "0.1", default-features = false, features = ["net", "io-util"] }
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]

@@ -15,7 +15,8 @@ Usually started through `bench/run.sh`, which checks the tools first. It
    HTTP with wrk (-t1 -c16, -t1 -c256), redis-benchmark against mini_redis
    (-P 1 and -P 16), spawning 1,000,000 tasks, creating and dropping
    1,000,000 sleeps, sleep lateness (50 us, 1 ms), and a clean release
-   build of the echo server on ember and on tokio (time, stripped size);
+   build of the echo server on ember and on tokio, each with only the
+   features it needs (time, stripped size);
 4. writes the raw figures (docs/benchmarks.json), the page
    (docs/benchmarks.md) and the chart (docs/img/benchmarks.png).
 
@@ -542,11 +543,13 @@ publish = false
 def section_build(cfg):
     """A clean release build of the echo server (bench/buildsize/echo_RT.rs)
     as its own crate: wall time of `cargo build --release` (dependencies
-    already downloaded), and the size of the stripped binary."""
+    already downloaded), and the size of the stripped binary. Each runtime
+    is built with only the features the server needs: ember's `net` and
+    `io-util`, tokio's `rt`, `net` and `io-util`."""
     lock = (ROOT / "Cargo.lock").read_text()
     tokio = re.search(r'name = "tokio"\nversion = "([^"]+)"', lock).group(1)
     deps = {
-        "ember": f'ember = {{ path = "{ROOT}" }}',
+        "ember": f'ember = {{ path = "{ROOT}", default-features = false, features = ["net", "io-util"] }}',
         "tokio": f'tokio = {{ version = "={tokio}", features = ["rt", "net", "io-util"] }}',
         "std": "",  # the baseline: what std alone costs
     }
@@ -954,8 +957,9 @@ def render(results, out_md, chart_path):
         w("## Build time and binary size")
         w("")
         w("The echo server (`bench/buildsize/echo_*.rs`) as its own crate, its only dependency ember")
-        w(f"(path) or tokio {m['machine']['tokio']} (`rt`, `net`, `io-util`), or none (the std baseline:")
-        w("a thread per connection); `cargo build --release` from")
+        w(f"(path; default features off, `net` and `io-util` on) or tokio {m['machine']['tokio']} (`rt`, `net`,")
+        w("`io-util`): each runtime with only the parts the server needs; or none (the std baseline:")
+        w("a thread per connection). `cargo build --release` from")
         w(f"clean with the dependencies downloaded, timed ({rounds(conf('build')['build_rounds'])}); then `strip`.")
         w("")
         base = b.get("std")

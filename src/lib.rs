@@ -87,9 +87,28 @@
 //! draws how the pieces fit.
 //!
 //! # Features
-//! - `futures-io` (off by default): ember's stream sockets and their
-//!   halves, `Async<T>`, `BufReader` and `BufWriter` also implement the
-//!   `futures-io` traits.
+//! Everything above is on by default (the `full` feature). A program that
+//! needs less turns the default off and names the parts it uses, and
+//! compiles only those; the runtime itself is always there:
+//!
+//! | feature | adds |
+//! | --- | --- |
+//! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead` |
+//! | `net` | [`net`]: TCP, UDP and Unix sockets, `ToSocketAddrs`; and `io::Async<T>` |
+//! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split` |
+//! | `time` | [`time`]: `sleep`, `timeout`, `interval`, ... |
+//! | `sync` | [`sync`]: `oneshot`, `mpsc`, `Notify` |
+//! | `signal` | [`signal`]: `ctrl_c`, `Signals` |
+//! | `full` (default) | all of the above |
+//! | `futures-io` (off by default, not in `full`) | ember's stream sockets and their halves, `Async<T>`, `BufReader` and `BufWriter` also implement the `futures-io` traits |
+//!
+//! An echo server, for example, needs only this (`bench/buildsize/`
+//! measures what it saves):
+//!
+//! ```toml
+//! [dependencies]
+//! ember = { version = "0.1", default-features = false, features = ["net", "io-util"] }
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -97,14 +116,29 @@
 
 pub mod future;
 pub mod io;
+#[cfg(feature = "net")]
 pub mod net;
+// Without `net` or `signal` nothing registers an fd: the loop still waits
+// in the reactor (for the eventfd and the timers), but its registration
+// half (`registration.rs`, `Reactor::register` and `deregister`, readiness
+// clearing) has no caller. Gating it would scatter `cfg`s through the
+// reactor's hot path to save about 200 lines of compiling, so it stays, and
+// only in those builds is the dead-code lint off.
+#[cfg_attr(not(any(feature = "net", feature = "signal")), allow(dead_code))]
 mod reactor;
 pub mod runtime;
+#[cfg(feature = "signal")]
 pub mod signal;
+#[cfg(feature = "sync")]
 pub mod sync;
 mod sys;
 pub mod task;
+#[cfg(feature = "time")]
 pub mod time;
+// Without the feature the module stays, private: the loop waits on its
+// timer store whatever the features, and `net` pauses with its `Sleep`.
+#[cfg(not(feature = "time"))]
+mod time;
 
 pub use runtime::{block_on, spawn, spawn_blocking, Builder, Runtime};
 

@@ -1,6 +1,8 @@
 //! Unix signals as async values: [`ctrl_c`] and [`Signals`], a `Stream` of
 //! signal numbers.
 //!
+//! Needs the `signal` feature (in the default `full`).
+//!
 //! Called by user code. Relies on `sys/signal.rs` (the handler, its
 //! counters, the self-pipe, `sigaction`) and on the reactor's
 //! `Registration` to wait for the pipe.

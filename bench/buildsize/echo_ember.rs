@@ -1,6 +1,8 @@
 //! The echo server of the build-time and binary-size benchmark, on ember.
-//! `bench/suite.py` copies this file into a fresh crate (with ember as its
-//! only dependency), builds it in release mode from clean, and strips it.
+//! `bench/suite.py` copies this file into a fresh crate (ember as its only
+//! dependency, with `default-features = false` and the `net` and `io-util`
+//! features: all this server uses, as tokio gets `rt`, `net` and
+//! `io-util`), builds it in release mode from clean, and strips it.
 //! It is `bench/src/bin/echo_ember.rs` without the bench crate's helpers.
 
 use ember::io::{AsyncReadExt, AsyncWriteExt};

@@ -39,7 +39,8 @@ use crate::io::{AsyncRead, AsyncWrite};
 use crate::reactor::{Direction, Registration};
 
 /// An fd-owning value `T` (a pipe end, an eventfd, a tty...) whose I/O
-/// waits on ember's reactor instead of blocking the thread.
+/// waits on ember's reactor instead of blocking the thread. Needs the `net`
+/// feature.
 ///
 /// `Async::new` sets `O_NONBLOCK` on the fd and registers it. Then:
 ///

@@ -11,13 +11,15 @@
 //! ember = { version = "0.1", features = ["futures-io"] }
 //! ```
 
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::os::fd::AsRawFd;
+//!
+//! Only the types of the enabled features get the impls: the sockets and
+//! `Async` with `net`, `BufReader` and `BufWriter` with `io-util`.
+
+use std::io::{self, IoSlice, IoSliceMut};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{Async, AsyncBufRead, AsyncRead, AsyncWrite, BufReader, BufWriter};
-use crate::net::{tcp, unix, TcpStream, UnixStream};
+use super::{AsyncRead, AsyncWrite};
 
 macro_rules! forward_read {
     () => {
@@ -67,72 +69,88 @@ macro_rules! forward_write {
     };
 }
 
-/// Implements both traits for concrete types.
-macro_rules! both {
-    ($($t:ty),* $(,)?) => {$(
-        impl futures_io::AsyncRead for $t { forward_read!(); }
-        impl futures_io::AsyncWrite for $t { forward_write!(); }
-    )*};
-}
+#[cfg(feature = "net")]
+mod sockets {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
 
-both!(TcpStream, &TcpStream, UnixStream, &UnixStream,);
+    use super::*;
+    use crate::io::Async;
+    use crate::net::{tcp, unix, TcpStream, UnixStream};
 
-macro_rules! read_only {
-    ($($t:ty),* $(,)?) => {$( impl futures_io::AsyncRead for $t { forward_read!(); } )*};
-}
-macro_rules! write_only {
-    ($($t:ty),* $(,)?) => {$( impl futures_io::AsyncWrite for $t { forward_write!(); } )*};
-}
-
-read_only!(
-    tcp::ReadHalf<'_>,
-    tcp::OwnedReadHalf,
-    unix::ReadHalf<'_>,
-    unix::OwnedReadHalf,
-);
-write_only!(
-    tcp::WriteHalf<'_>,
-    tcp::OwnedWriteHalf,
-    unix::WriteHalf<'_>,
-    unix::OwnedWriteHalf,
-);
-
-impl<T: AsRawFd + Read> futures_io::AsyncRead for Async<T> {
-    forward_read!();
-}
-
-impl<T: AsRawFd + Write> futures_io::AsyncWrite for Async<T> {
-    forward_write!();
-}
-
-impl<T: AsRawFd> futures_io::AsyncRead for &Async<T>
-where
-    for<'a> &'a T: Read,
-{
-    forward_read!();
-}
-
-impl<T: AsRawFd> futures_io::AsyncWrite for &Async<T>
-where
-    for<'a> &'a T: Write,
-{
-    forward_write!();
-}
-
-impl<R: AsyncRead> futures_io::AsyncRead for BufReader<R> {
-    forward_read!();
-}
-
-impl<R: AsyncRead> futures_io::AsyncBufRead for BufReader<R> {
-    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        AsyncBufRead::poll_fill_buf(self, cx)
+    /// Implements both traits for concrete types.
+    macro_rules! both {
+        ($($t:ty),* $(,)?) => {$(
+            impl futures_io::AsyncRead for $t { forward_read!(); }
+            impl futures_io::AsyncWrite for $t { forward_write!(); }
+        )*};
     }
 
-    fn consume(self: Pin<&mut Self>, amt: usize) {
-        AsyncBufRead::consume(self, amt)
+    both!(TcpStream, &TcpStream, UnixStream, &UnixStream,);
+
+    macro_rules! read_only {
+        ($($t:ty),* $(,)?) => {$( impl futures_io::AsyncRead for $t { forward_read!(); } )*};
+    }
+    macro_rules! write_only {
+        ($($t:ty),* $(,)?) => {$( impl futures_io::AsyncWrite for $t { forward_write!(); } )*};
+    }
+
+    read_only!(
+        tcp::ReadHalf<'_>,
+        tcp::OwnedReadHalf,
+        unix::ReadHalf<'_>,
+        unix::OwnedReadHalf,
+    );
+    write_only!(
+        tcp::WriteHalf<'_>,
+        tcp::OwnedWriteHalf,
+        unix::WriteHalf<'_>,
+        unix::OwnedWriteHalf,
+    );
+
+    impl<T: AsRawFd + Read> futures_io::AsyncRead for Async<T> {
+        forward_read!();
+    }
+
+    impl<T: AsRawFd + Write> futures_io::AsyncWrite for Async<T> {
+        forward_write!();
+    }
+
+    impl<T: AsRawFd> futures_io::AsyncRead for &Async<T>
+    where
+        for<'a> &'a T: Read,
+    {
+        forward_read!();
+    }
+
+    impl<T: AsRawFd> futures_io::AsyncWrite for &Async<T>
+    where
+        for<'a> &'a T: Write,
+    {
+        forward_write!();
     }
 }
 
-impl<W: AsyncWrite> futures_io::AsyncWrite for BufWriter<W> {
-    forward_write!();
+#[cfg(feature = "io-util")]
+mod buffered {
+    use super::*;
+    use crate::io::{AsyncBufRead, BufReader, BufWriter};
+
+    impl<R: AsyncRead> futures_io::AsyncRead for BufReader<R> {
+        forward_read!();
+    }
+
+    impl<R: AsyncRead> futures_io::AsyncBufRead for BufReader<R> {
+        fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+            AsyncBufRead::poll_fill_buf(self, cx)
+        }
+
+        fn consume(self: Pin<&mut Self>, amt: usize) {
+            AsyncBufRead::consume(self, amt)
+        }
+    }
+
+    impl<W: AsyncWrite> futures_io::AsyncWrite for BufWriter<W> {
+        forward_write!();
+    }
 }

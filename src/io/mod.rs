@@ -21,27 +21,51 @@
 //! | pump bytes | [`copy`], [`copy_buf`], [`copy_bidirectional`] (a proxy) |
 //! | a pipe, an eventfd, a tty | [`Async`] |
 //! | crates written for `futures::io` | the optional `futures-io` feature (`futures_io.rs`): the same types implement `futures_io`'s traits |
+//!
+//! # Features
+//! The three traits are always here. [`Async`] needs the `net` feature;
+//! everything else (the extension traits and their futures, [`BufReader`],
+//! [`BufWriter`], the copies, [`split`]) needs `io-util`. Both are in the
+//! default `full`.
 
+#[cfg(feature = "net")]
 mod async_fd;
+#[cfg(feature = "io-util")]
 mod buf_reader;
+#[cfg(feature = "io-util")]
 mod buf_writer;
+#[cfg(feature = "io-util")]
 mod copy;
+#[cfg(feature = "io-util")]
 mod copy_bidirectional;
+#[cfg(feature = "io-util")]
 mod ext_buf_read;
+#[cfg(feature = "io-util")]
 mod ext_read;
+#[cfg(feature = "io-util")]
 mod ext_write;
-#[cfg(feature = "futures-io")]
+#[cfg(all(feature = "futures-io", any(feature = "net", feature = "io-util")))]
 mod futures_io;
+#[cfg(feature = "io-util")]
 mod split;
 mod traits;
 
+#[cfg(feature = "net")]
 pub use async_fd::Async;
+#[cfg(feature = "io-util")]
 pub use buf_reader::BufReader;
+#[cfg(feature = "io-util")]
 pub use buf_writer::BufWriter;
+#[cfg(feature = "io-util")]
 pub use copy::{copy, copy_buf, Copy, CopyBuf};
+#[cfg(feature = "io-util")]
 pub use copy_bidirectional::{copy_bidirectional, CopyBidirectional};
+#[cfg(feature = "io-util")]
 pub use ext_buf_read::{AsyncBufReadExt, FillBuf, Lines, ReadLine, ReadUntil};
+#[cfg(feature = "io-util")]
 pub use ext_read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
+#[cfg(feature = "io-util")]
 pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll};
+#[cfg(feature = "io-util")]
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
 pub use traits::{AsyncBufRead, AsyncRead, AsyncWrite};

@@ -1,6 +1,10 @@
 //! Networking: TCP, UDP and Unix-domain sockets, registered with the
 //! runtime's reactor.
 //!
+//! Needs the `net` feature (in the default `full`), which also brings
+//! [`io::Async`](crate::io::Async). The sockets implement the `io` traits;
+//! `read`, `write_all` and the other extension methods come with `io-util`.
+//!
 //! | module | holds |
 //! | --- | --- |
 //! | [`tcp`] | [`TcpListener`], [`TcpStream`] and its halves |

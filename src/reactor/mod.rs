@@ -47,6 +47,7 @@ mod readiness;
 mod registration;
 
 pub(crate) use readiness::Direction;
+#[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) use registration::Registration;
 
 use std::cell::{Cell, RefCell};

@@ -134,6 +134,7 @@ impl Registration {
     /// Tries `op` once, without waiting: for `try_read`, `try_write`,
     /// `read_with` and friends. On `WouldBlock` the readiness is cleared, so
     /// a following `readable().await` really waits for a new edge.
+    #[cfg(feature = "net")]
     pub(crate) fn try_io<R>(
         &self,
         dir: Direction,

@@ -1,6 +1,8 @@
 //! Synchronisation between tasks, and between tasks and plain threads:
 //! channels ([`oneshot`], [`mpsc`]) and [`Notify`].
 //!
+//! Needs the `sync` feature (in the default `full`).
+//!
 //! One primitive per file: `oneshot.rs`, `mpsc/` (`chan.rs` the shared
 //! state and receiving side, `bounded.rs`, `unbounded.rs`, `error.rs`),
 //! `notify.rs`; with `wait_list.rs`, the FIFO of waiting futures that `mpsc`

@@ -19,6 +19,9 @@
 //! | `signal.rs` | `sigaction(2)`, the signal handler, `pipe2(2)` for its self-pipe |
 //! | `thread.rs` | `prctl(2)`: the loop thread's timer slack |
 //!
+//! `socket.rs`, `addr.rs`, `unix_addr.rs` and `fd.rs` are compiled with the
+//! `net` feature, `signal.rs` with `signal`; the rest always.
+//!
 //! Three rules hold throughout:
 //!
 //! - every fd is an `OwnedFd` from the line that creates it, and is created
@@ -34,13 +37,18 @@
 //! else wait for readiness" loop (`reactor::registration`) is the one place
 //! that handles it.
 
+#[cfg(feature = "net")]
 mod addr;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
+#[cfg(feature = "net")]
 pub(crate) mod fd;
+#[cfg(feature = "signal")]
 pub(crate) mod signal;
+#[cfg(feature = "net")]
 pub(crate) mod socket;
 pub(crate) mod thread;
+#[cfg(feature = "net")]
 mod unix_addr;
 
 use std::io;
@@ -61,6 +69,7 @@ pub(crate) fn cvt<T: IsMinusOne>(ret: T) -> io::Result<T> {
 /// middle of one of them must not surface as an error to the user.
 /// (`epoll_wait` and a TCP `connect` handle `EINTR` themselves; see the
 /// module docs.)
+#[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) fn cvt_retry<T: IsMinusOne>(mut f: impl FnMut() -> T) -> io::Result<T> {
     loop {
         match cvt(f()) {

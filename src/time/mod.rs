@@ -1,6 +1,11 @@
 //! Time: [`sleep()`], [`timeout()`] and [`interval()`], driven by the runtime's
 //! timer store, precise to tens of microseconds.
 //!
+//! Needs the `time` feature (in the default `full`). Without it this module
+//! is private: the timer store stays, since the loop asks it for the wait's
+//! timeout whatever the features, and so does `Sleep` if `net` is on (its
+//! listeners pause after running out of fds, and a Unix connect retries).
+//!
 //! ```
 //! use std::time::Duration;
 //! use ember::time::{interval, sleep, timeout};
@@ -57,14 +62,24 @@
 //! keeps full `Instant` precision, and `epoll_pwait2` takes the timeout in
 //! the wait itself.
 
+#[cfg(feature = "time")]
 mod interval;
+#[cfg(any(feature = "time", feature = "net"))]
 mod sleep;
 mod store;
+#[cfg(feature = "time")]
 mod timeout;
 
+#[cfg(feature = "time")]
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+#[cfg(feature = "time")]
 pub use sleep::{sleep, sleep_until, Sleep};
+// `net`'s pauses (after running out of fds, between Unix connect retries).
+#[cfg(all(feature = "net", not(feature = "time")))]
+pub(crate) use sleep::{sleep, Sleep};
+#[cfg(feature = "time")]
 pub use std::time::Instant;
+#[cfg(feature = "time")]
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
 pub(crate) use store::Timers;

@@ -94,6 +94,7 @@ pub struct Sleep {
     timer: Option<(Rc<RefCell<Timers>>, usize)>,
 }
 
+#[cfg(feature = "time")]
 impl Sleep {
     /// The instant it completes at.
     pub fn deadline(&self) -> Instant {

@@ -63,6 +63,7 @@ impl Item {
 pub(crate) struct Timers {
     entries: Slab<Entry>,
     heap: Vec<Item>,
+    #[cfg(any(feature = "time", feature = "net"))]
     next_seq: u64,
 }
 
@@ -74,12 +75,6 @@ impl Timers {
     /// Whether no timer is armed.
     pub(crate) fn is_empty(&self) -> bool {
         self.heap.is_empty()
-    }
-
-    /// How many entries exist (armed or fired, not yet removed).
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len()
     }
 
     /// The earliest armed deadline.
@@ -111,51 +106,6 @@ impl Timers {
         })
     }
 
-    /// Arms a new timer; the key stays valid until [`remove`](Self::remove).
-    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> usize {
-        let key = self.entries.insert(Entry {
-            waker: Some(waker),
-            pos: FIRED,
-        });
-        self.push(deadline, key);
-        key
-    }
-
-    /// Moves a timer (armed or fired) to a new deadline.
-    pub(crate) fn rearm(&mut self, key: usize, deadline: Instant) {
-        let pos = self.entries[key].pos;
-        if pos != FIRED {
-            self.remove_at(pos);
-        }
-        self.push(deadline, key);
-    }
-
-    /// Replaces the waker to wake, unless it would wake the same task.
-    pub(crate) fn set_waker(&mut self, key: usize, waker: &Waker) -> Option<Waker> {
-        let slot = &mut self.entries[key].waker;
-        match slot {
-            Some(w) if w.will_wake(waker) => None,
-            _ => slot.replace(waker.clone()),
-        }
-    }
-
-    /// Whether the timer has fired (and has not been re-armed).
-    pub(crate) fn has_fired(&self, key: usize) -> bool {
-        self.entries.get(key).is_none_or(|e| e.pos == FIRED)
-    }
-
-    /// Deletes a timer. Returns its waker so the caller drops it after
-    /// releasing the store.
-    pub(crate) fn remove(&mut self, key: usize) -> Option<Waker> {
-        // Out of the heap first: `remove_at` updates the positions of the
-        // entries it moves, this one included, so it must still exist.
-        let pos = self.entries.get(key)?.pos;
-        if pos != FIRED {
-            self.remove_at(pos);
-        }
-        self.entries.remove(key).waker
-    }
-
     /// Fires every timer due at `now`: moves their wakers into `out`.
     pub(crate) fn take_expired(&mut self, now: Instant, out: &mut Vec<Waker>) -> usize {
         let mut fired = 0;
@@ -171,15 +121,6 @@ impl Timers {
             fired += 1;
         }
         fired
-    }
-
-    fn push(&mut self, deadline: Instant, key: usize) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.heap.push(Item { deadline, seq, key });
-        let last = self.heap.len() - 1;
-        self.entries[key].pos = last;
-        self.sift_up(last);
     }
 
     fn remove_at(&mut self, pos: usize) {
@@ -229,7 +170,73 @@ impl Timers {
     }
 }
 
-#[cfg(test)]
+/// Arming and disarming: what `Sleep` calls. The store itself is always
+/// compiled (the loop asks it for the wait's timeout whatever the
+/// features); without `time` or `net` nothing arms a timer, so these go.
+#[cfg(any(feature = "time", feature = "net"))]
+impl Timers {
+    /// How many entries exist (armed or fired, not yet removed).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Arms a new timer; the key stays valid until [`remove`](Self::remove).
+    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> usize {
+        let key = self.entries.insert(Entry {
+            waker: Some(waker),
+            pos: FIRED,
+        });
+        self.push(deadline, key);
+        key
+    }
+
+    /// Moves a timer (armed or fired) to a new deadline.
+    pub(crate) fn rearm(&mut self, key: usize, deadline: Instant) {
+        let pos = self.entries[key].pos;
+        if pos != FIRED {
+            self.remove_at(pos);
+        }
+        self.push(deadline, key);
+    }
+
+    /// Replaces the waker to wake, unless it would wake the same task.
+    pub(crate) fn set_waker(&mut self, key: usize, waker: &Waker) -> Option<Waker> {
+        let slot = &mut self.entries[key].waker;
+        match slot {
+            Some(w) if w.will_wake(waker) => None,
+            _ => slot.replace(waker.clone()),
+        }
+    }
+
+    /// Whether the timer has fired (and has not been re-armed).
+    pub(crate) fn has_fired(&self, key: usize) -> bool {
+        self.entries.get(key).is_none_or(|e| e.pos == FIRED)
+    }
+
+    /// Deletes a timer. Returns its waker so the caller drops it after
+    /// releasing the store.
+    pub(crate) fn remove(&mut self, key: usize) -> Option<Waker> {
+        // Out of the heap first: `remove_at` updates the positions of the
+        // entries it moves, this one included, so it must still exist.
+        let pos = self.entries.get(key)?.pos;
+        if pos != FIRED {
+            self.remove_at(pos);
+        }
+        self.entries.remove(key).waker
+    }
+
+    fn push(&mut self, deadline: Instant, key: usize) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.heap.push(Item { deadline, seq, key });
+        let last = self.heap.len() - 1;
+        self.entries[key].pos = last;
+        self.sift_up(last);
+    }
+}
+
+#[cfg(all(test, any(feature = "time", feature = "net")))]
 mod tests {
     use super::*;
 

@@ -1,7 +1,8 @@
 //! Fairness: tasks that never stop being runnable (a `yield_now` loop, a
 //! reader whose socket is always full, two tasks waking each other) must not
 //! starve I/O, timers or the other tasks. Relies on the per-poll I/O budget
-//! (128 operations) and on the loop looking at epoll every 61 polls.
+//! (128 operations) and on the loop looking at epoll every 61 polls (or
+//! after a pass over the tasks queued at its last look, if more).
 
 mod support;
 
@@ -224,5 +225,38 @@ fn two_tasks_waking_each_other_forever_do_not_starve_io_or_timers() {
     assert!(
         ping_pongs > 200,
         "the two tasks should have kept waking each other ({ping_pongs} polls)"
+    );
+}
+
+#[test]
+fn a_burst_of_ready_tasks_is_polled_in_one_pass_without_extra_epoll_waits() {
+    // 1,000 tasks become runnable at once. The loop looks at epoll after
+    // its first 61 polls (it could not know the burst was coming), then
+    // polls the rest of the burst in one pass: a look every 61 polls would
+    // make 16 epoll_waits.
+    const TASKS: usize = 1000;
+    let (waits, polls) = support::run(support::LIMIT, || async {
+        let before = ember::runtime::stats();
+        let done = Rc::new(Cell::new(0usize));
+        let handles: Vec<_> = (0..TASKS)
+            .map(|_| {
+                let done = done.clone();
+                ember::spawn(async move { done.set(done.get() + 1) })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+        assert_eq!(done.get(), TASKS);
+        let after = ember::runtime::stats();
+        (
+            after.epoll_waits - before.epoll_waits,
+            after.polls - before.polls,
+        )
+    });
+    assert!(polls >= TASKS as u64, "{polls} polls");
+    assert!(
+        waits <= 4,
+        "{waits} epoll_waits while {TASKS} ready tasks were polled"
     );
 }

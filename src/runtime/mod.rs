@@ -20,8 +20,9 @@
 //! [`Runtime::block_on`] runs the loop:
 //!
 //! 1. poll runnable tasks (and the `block_on` future when woken), in wake
-//!    order, looking at I/O without blocking every `POLLS_PER_IO_CHECK`
-//!    (61) polls;
+//!    order, looking at I/O without blocking when tasks are still runnable
+//!    after `POLLS_PER_IO_CHECK` (61) polls, or after one pass over the
+//!    tasks that were queued when the loop last looked, if more;
 //! 2. when nothing is runnable, look at the outside world: remote wakes, I/O
 //!    events (through the reactor), expired timers, blocking in `epoll_wait`
 //!    until an event, a remote wake or the next timer's deadline;
@@ -184,6 +185,7 @@ impl Runtime {
         let mut future = pin!(future);
         loop {
             let mut polls = 0;
+            let mut pass = core.queued().max(POLLS_PER_IO_CHECK);
             while let Some(entry) = core.pop() {
                 if entry.slot == MAIN_SLOT {
                     if entry != main_entry {
@@ -204,9 +206,12 @@ impl Runtime {
                     core.run_task(entry);
                 }
                 polls += 1;
-                if polls == POLLS_PER_IO_CHECK {
+                // A look outside while tasks are still queued. (Once the
+                // queue is empty the loop ends and looks anyway.)
+                if polls >= pass && core.queued() > 0 {
                     polls = 0;
                     self.turn(false);
+                    pass = core.queued().max(POLLS_PER_IO_CHECK);
                 }
             }
             self.turn(true);

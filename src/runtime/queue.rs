@@ -30,8 +30,7 @@ impl RunQueue {
         }
     }
 
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.buf.len() - self.head
     }
 

@@ -57,7 +57,7 @@ impl<T> JoinHandle<T> {
         if !h.is(RUNNING) {
             // Put it first in line; the executor drops the future instead of
             // polling it. A duplicate queue entry is harmless (see `Core::run_task`).
-            let entry = h.handle.entry;
+            let entry = h.handle.entry();
             if !super::context::schedule_local(&h.handle.shared, entry, true) {
                 // Its runtime is not running now: the abort waits at the
                 // front of the line for the next `block_on`.
@@ -123,8 +123,10 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
-    // The mutex makes the error `Sync` (payloads are only `Send`).
-    Panic(Mutex<Payload>),
+    // The mutex makes the error `Sync` (payloads are only `Send`). Boxed
+    // so that the error is two words: it sits in every task's cell (the
+    // stage that will hold the output), and panics are rare.
+    Panic(Box<Mutex<Payload>>),
 }
 
 impl JoinError {
@@ -138,7 +140,7 @@ impl JoinError {
     pub(crate) fn panic(id: u64, payload: Payload) -> JoinError {
         JoinError {
             id,
-            repr: Repr::Panic(Mutex::new(payload)),
+            repr: Repr::Panic(Box::new(Mutex::new(payload))),
         }
     }
 

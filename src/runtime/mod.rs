@@ -179,7 +179,7 @@ impl Runtime {
         self.core.drain_remote();
         let core = &self.core;
         let main = core.main_handle();
-        let main_entry = main.entry;
+        let main_entry = main.entry();
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);

@@ -160,8 +160,15 @@ impl Shared {
 }
 
 /// One task's waker.
+///
+/// Its task's [`Entry`] is kept as `id` and a 32-bit `slot` (`u32::MAX`
+/// for [`MAIN_SLOT`]), so that the slot and the `scheduled` flag share a
+/// word and the `Arc` allocation is 40 bytes rather than 48: one of these
+/// is made for every task, and spawning a million tasks is mostly page
+/// faults.
 pub(crate) struct WakeHandle {
-    pub(crate) entry: Entry,
+    id: u64,
+    slot: u32,
     /// The task is on a run queue (local or remote) and will be polled.
     /// Set by a wake, cleared by the executor just before it polls the task;
     /// a wake that finds it set does nothing.
@@ -171,12 +178,53 @@ pub(crate) struct WakeHandle {
 
 impl WakeHandle {
     /// A handle for a task that is already on the run queue.
+    ///
+    /// # Panics
+    /// If `entry.slot` does not fit in 32 bits (more than four billion live
+    /// tasks: hundreds of gigabytes of task cells).
     pub(crate) fn new(entry: Entry, shared: Arc<Shared>) -> WakeHandle {
+        let slot = match entry.slot {
+            MAIN_SLOT => u32::MAX,
+            slot => u32::try_from(slot)
+                .ok()
+                .filter(|&s| s != u32::MAX)
+                .expect("ember: more than 4 billion live tasks"),
+        };
         WakeHandle {
-            entry,
+            id: entry.id,
+            slot,
             scheduled: AtomicBool::new(true),
             shared,
         }
+    }
+
+    /// The run-queue entry of the task this handle wakes.
+    #[inline]
+    pub(crate) fn entry(&self) -> Entry {
+        Entry {
+            slot: match self.slot {
+                u32::MAX => MAIN_SLOT,
+                slot => slot as usize,
+            },
+            id: self.id,
+        }
+    }
+
+    /// The entry of a spawned task (never [`MAIN_SLOT`]): `entry` without
+    /// its branch, for the executor's hot path.
+    #[inline]
+    pub(crate) fn task_entry(&self) -> Entry {
+        debug_assert_ne!(self.slot, u32::MAX);
+        Entry {
+            slot: self.slot as usize,
+            id: self.id,
+        }
+    }
+
+    /// The task's id.
+    #[inline]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// Called by the executor right before a poll. `AcqRel`: a remote wake
@@ -207,9 +255,10 @@ impl Wake for WakeHandle {
         if self.scheduled.swap(true, Ordering::AcqRel) {
             return;
         }
-        if !super::context::schedule_local(&self.shared, self.entry, false) {
-            super::trace::wake(self.entry, true);
-            self.shared.schedule_remote(self.entry);
+        let entry = self.entry();
+        if !super::context::schedule_local(&self.shared, entry, false) {
+            super::trace::wake(entry, true);
+            self.shared.schedule_remote(entry);
         }
     }
 }

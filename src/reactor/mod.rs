@@ -226,7 +226,7 @@ impl Reactor {
             // No user code runs while these are borrowed.
             let sources = self.sources.borrow();
             let mut queue = run_queue.borrow_mut();
-            let tracing = crate::runtime::trace::enabled();
+            let tracing = crate::runtime::trace::on();
             for (token, bits) in events.iter() {
                 if token == WAKE_TOKEN {
                     crate::runtime::trace::bell();
@@ -299,7 +299,7 @@ impl Reactor {
             Waiter::Waker(w) if w.will_wake(waker) => Waiter::Waker(w),
             _ => Waiter::Waker(waker.clone()),
         };
-        drop(slot.replace(new));
+        slot.set(new);
     }
 
     /// Takes one unit of budget; `false` when the task has used it all.

@@ -32,15 +32,10 @@ pub(crate) fn init() {
     });
 }
 
-/// Whether `EMBER_TRACE` is on: for a loop that would otherwise check it
-/// once per item.
+/// Whether `EMBER_TRACE` is on. The hooks check it themselves; a loop that
+/// would otherwise check it once per item reads it once.
 #[inline(always)]
-pub(crate) fn enabled() -> bool {
-    on()
-}
-
-#[inline(always)]
-fn on() -> bool {
+pub(crate) fn on() -> bool {
     ON.load(Ordering::Relaxed)
 }
 

@@ -201,12 +201,12 @@ impl WakeHandle {
     /// The run-queue entry of the task this handle wakes.
     #[inline]
     pub(crate) fn entry(&self) -> Entry {
-        Entry {
-            slot: match self.slot {
-                u32::MAX => MAIN_SLOT,
-                slot => slot as usize,
+        match self.slot {
+            u32::MAX => Entry {
+                slot: MAIN_SLOT,
+                id: self.id,
             },
-            id: self.id,
+            _ => self.task_entry(),
         }
     }
 

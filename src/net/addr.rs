@@ -68,7 +68,11 @@ mod sealed {
     /// What a value needs to become socket addresses.
     #[derive(Debug)]
     pub enum Lookup {
-        /// Known without asking anyone (or known to be invalid).
+        /// One address, known without asking anyone: no allocation, so a
+        /// `send_to` a `SocketAddr` costs none.
+        One(SocketAddr),
+        /// Several addresses known without asking anyone (a slice), or
+        /// known to be invalid.
         Done(io::Result<Vec<SocketAddr>>),
         /// A host name and a port, for `getaddrinfo`.
         Name(String, u16),
@@ -85,19 +89,61 @@ use sealed::{Lookup, Sealed};
 /// completion on its pool thread and its result is dropped.
 pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
     match addr.lookup() {
+        Lookup::One(addr) => Ok(vec![addr]),
         Lookup::Done(addrs) => addrs,
-        Lookup::Name(host, port) => {
-            crate::spawn_blocking(move || {
-                std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
-                    .map(Iterator::collect)
-            })
-            .await?
-        }
+        Lookup::Name(host, port) => look_up(host, port).await,
     }
 }
 
+/// The first address `addr` resolves to (what `UdpSocket::send_to` sends
+/// to). An address known now is returned as is, without allocating.
+///
+/// # Cancel safety
+/// As [`resolve`].
+pub(crate) async fn resolve_first(addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+    let addrs = match addr.lookup() {
+        Lookup::One(addr) => return Ok(addr),
+        Lookup::Done(addrs) => addrs?,
+        Lookup::Name(host, port) => look_up(host, port).await?,
+    };
+    addrs.into_iter().next().ok_or_else(no_address)
+}
+
+/// The error for a lookup that found nothing, or an empty slice.
+pub(crate) fn no_address() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "could not resolve to any address",
+    )
+}
+
+/// Runs `f` on each address `addr` resolves to with std's resolver, on this
+/// thread, until one works; returns that result or the last error. For the
+/// plain functions that bind or connect without waiting.
+pub(crate) fn each_addr<T>(
+    addr: impl std::net::ToSocketAddrs,
+    mut f: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut last_err = None;
+    for addr in addr.to_socket_addrs()? {
+        match f(addr) {
+            Ok(t) => return Ok(t),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(no_address))
+}
+
+/// std's resolver, on the blocking pool.
+async fn look_up(host: String, port: u16) -> io::Result<Vec<SocketAddr>> {
+    crate::spawn_blocking(move || {
+        std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port)).map(Iterator::collect)
+    })
+    .await?
+}
+
 fn done(addr: impl Into<SocketAddr>) -> Lookup {
-    Lookup::Done(Ok(vec![addr.into()]))
+    Lookup::One(addr.into())
 }
 
 fn invalid(msg: &'static str) -> Lookup {
@@ -215,6 +261,7 @@ mod tests {
 
     fn now(addr: impl ToSocketAddrs) -> Vec<SocketAddr> {
         match addr.lookup() {
+            Lookup::One(addr) => vec![addr],
             Lookup::Done(r) => r.expect("a valid address"),
             Lookup::Name(h, p) => panic!("{h}:{p} should not need a lookup"),
         }
@@ -223,7 +270,7 @@ mod tests {
     fn name(addr: impl ToSocketAddrs) -> (String, u16) {
         match addr.lookup() {
             Lookup::Name(h, p) => (h, p),
-            Lookup::Done(r) => panic!("expected a name, got {r:?}"),
+            other => panic!("expected a name, got {other:?}"),
         }
     }
 

@@ -34,5 +34,5 @@ pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 mod addr;
 
-pub(crate) use addr::resolve;
 pub use addr::ToSocketAddrs;
+pub(crate) use addr::{each_addr, no_address, resolve, resolve_first};

@@ -5,8 +5,9 @@
 //! never with the short-read rule: a datagram read is short by nature, so a
 //! successful `recv` says nothing about whether another datagram is queued.
 //! Readiness is cleared only by `EAGAIN`. `send_to` resolves a host name
-//! through `net::resolve` (on the blocking pool); `bind` and `connect`, plain
-//! functions, resolve with std on the calling thread.
+//! through `net::resolve_first` (on the blocking pool; a socket address is
+//! used as is, with no allocation); `bind` and `connect`, plain functions,
+//! resolve with std on the calling thread (`net::each_addr`).
 
 use std::fmt;
 use std::future::poll_fn;
@@ -15,6 +16,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
+use crate::net::each_addr;
 use crate::reactor::{Direction, Registration};
 use crate::sys::socket::Socket;
 
@@ -149,16 +151,7 @@ impl UdpSocket {
         buf: &[u8],
         target: impl crate::net::ToSocketAddrs,
     ) -> io::Result<usize> {
-        let target = crate::net::resolve(target)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "could not resolve to any address",
-                )
-            })?;
+        let target = crate::net::resolve_first(target).await?;
         poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
     }
 
@@ -276,27 +269,6 @@ impl UdpSocket {
     pub async fn writable(&self) -> io::Result<()> {
         poll_fn(|cx| self.reg.poll_ready(cx, Direction::Write).map(|_| Ok(()))).await
     }
-}
-
-/// Runs `f` on each address `addr` resolves to, until one works; returns
-/// that result or the last error.
-fn each_addr<T>(
-    addr: impl ToSocketAddrs,
-    mut f: impl FnMut(SocketAddr) -> io::Result<T>,
-) -> io::Result<T> {
-    let mut last_err = None;
-    for addr in addr.to_socket_addrs()? {
-        match f(addr) {
-            Ok(t) => return Ok(t),
-            Err(e) => last_err = Some(e),
-        }
-    }
-    Err(last_err.unwrap_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "could not resolve to any address",
-        )
-    }))
 }
 
 impl AsRawFd for UdpSocket {

@@ -19,6 +19,7 @@ use std::io;
 use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use slab::Slab;
@@ -57,6 +58,10 @@ pub(crate) struct Core {
     /// Set once the runtime is being dropped: new tasks are dropped at once.
     shutting_down: Cell<bool>,
     pub(crate) timers: Rc<RefCell<crate::time::Timers>>,
+    /// The wakers of the timers one turn fired, kept between turns so that
+    /// firing a timer allocates nothing. Taken out while they are woken
+    /// (user code), so no borrow is held then.
+    fired: Cell<Vec<Waker>>,
     pub(crate) stats: CoreStats,
     /// Helper threads for `spawn_blocking`.
     pub(crate) blocking: Pool,
@@ -97,6 +102,7 @@ impl Core {
             next_id: Cell::new(1),
             shutting_down: Cell::new(false),
             timers: Rc::new(RefCell::new(crate::time::Timers::new())),
+            fired: Cell::default(),
             stats: CoreStats::default(),
             blocking,
         })
@@ -260,19 +266,19 @@ impl Core {
     }
 
     fn fire_timers(&self) {
-        let mut wakers = Vec::new();
-        let n = {
-            let mut timers = self.timers.borrow_mut();
-            if timers.is_empty() {
-                return;
-            }
-            timers.take_expired(Instant::now(), &mut wakers)
-        };
+        let mut timers = self.timers.borrow_mut();
+        if timers.is_empty() {
+            return;
+        }
+        let mut wakers = self.fired.take();
+        let n = timers.take_expired(Instant::now(), &mut wakers);
+        drop(timers);
         bump(&self.stats.timers_fired, n as u64);
-        for waker in wakers {
+        for waker in wakers.drain(..) {
             super::trace::timer_fired();
             waker.wake();
         }
+        self.fired.set(wakers);
     }
 
     /// Drops every task's future, repeatedly, until none is left (a

@@ -78,19 +78,7 @@ impl TcpListener {
     /// # Panics
     /// Outside an ember runtime.
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        let mut last_err = None;
-        for addr in addr.to_socket_addrs()? {
-            match TcpListener::bind_addr(addr) {
-                Ok(listener) => return Ok(listener),
-                Err(e) => last_err = Some(e),
-            }
-        }
-        Err(last_err.unwrap_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "could not resolve to any address",
-            )
-        }))
+        crate::net::each_addr(addr, TcpListener::bind_addr)
     }
 
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {

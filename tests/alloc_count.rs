@@ -8,6 +8,12 @@
 //! operations. The figures are the design's, argued in `docs/architecture.md`:
 //! a round trip on a socket allocates nothing; a spawned task is one
 //! allocation for its cell and one for its waker.
+#![cfg(all(
+    feature = "net",
+    feature = "io-util",
+    feature = "time",
+    feature = "sync"
+))]
 
 mod support;
 

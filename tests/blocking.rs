@@ -3,6 +3,7 @@
 //!
 //! Tests that count the pool's threads (by name, in `/proc/self/task`) run
 //! in a child process of their own, where no other test starts threads.
+#![cfg(all(feature = "net", feature = "time"))]
 
 mod support;
 

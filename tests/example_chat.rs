@@ -4,6 +4,7 @@
 //!
 //! The example's source is compiled into this test as a module, so what is
 //! tested is exactly what `cargo run --example chat` runs (minus `main`).
+#![cfg(all(feature = "net", feature = "io-util"))]
 
 mod support;
 

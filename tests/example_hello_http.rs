@@ -4,6 +4,7 @@
 //! The example is compiled into this test (`#[path]`): its `serve` runs on
 //! an ember runtime in a background thread; the clients are blocking `std`
 //! sockets with read timeouts, so a hang fails the test instead of CI.
+#![cfg(all(feature = "net", feature = "io-util"))]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -6,6 +6,7 @@
 //! `serve` runs on an ember runtime in a background thread, and the clients
 //! are plain blocking `std` sockets with read timeouts, so a server that
 //! hangs makes a test fail instead of stalling CI.
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};

@@ -2,6 +2,7 @@
 //! concurrency, losers dropped before the handler (observed through
 //! `Drop`), fairness and `biased;`, patterns that disable a branch, `if`
 //! conditions, `else`, control flow in handlers, and the small futures.
+#![cfg(feature = "sync")]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! `io::Async<T>` on fds that are not ember sockets: pipes (from `pipe2`
 //! and from a child process), eventfds, and the fds epoll refuses.
+#![cfg(all(feature = "net", feature = "io-util"))]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! Buffered and composed I/O over real sockets: `BufReader` line reading
 //! across packet boundaries, `lines()`, `BufWriter` batching, `io::split`,
 //! and the cancel semantics of `read_line`.
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 mod support;
 

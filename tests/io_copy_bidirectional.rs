@@ -3,6 +3,7 @@
 //!
 //! The proxy test compiles `examples/proxy.rs` in as a module, so it runs
 //! exactly the example's `serve`.
+#![cfg(all(feature = "net", feature = "io-util"))]
 
 mod support;
 

@@ -1,7 +1,7 @@
 //! The optional `futures-io` feature: ember's sockets and buffered adapters
 //! work through the `futures_io` traits. Runs only with the feature on:
 //! `cargo test --features futures-io --test io_futures_io` (CI does).
-#![cfg(feature = "futures-io")]
+#![cfg(all(feature = "net", feature = "io-util", feature = "futures-io"))]
 
 mod support;
 

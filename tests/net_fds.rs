@@ -1,6 +1,7 @@
 //! UDP and Unix sockets leave no fd behind: not when dropped, not when a
 //! bind or connect fails halfway, not when a stream is split. One test in
 //! this file, so no other test opens fds while `/proc/self/fd` is compared.
+#![cfg(all(feature = "net", feature = "io-util"))]
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! starve I/O, timers or the other tasks. Relies on the per-poll I/O budget
 //! (128 operations) and on the loop looking at epoll every 61 polls (or
 //! after a pass over the tasks queued at its last look, if more).
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 mod support;
 

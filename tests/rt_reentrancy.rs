@@ -2,6 +2,7 @@
 //! destructors of a task's future or output, wakers called by the reactor
 //! and the timer store) may spawn, wake, abort and drop tasks, handles and
 //! sockets, its own included, without a panic, a double borrow or a leak.
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 mod support;
 

@@ -6,6 +6,7 @@
 //! This file holds exactly ONE test: it compares `/proc/self/fd` before and
 //! after, and tests of one binary run in parallel threads of one process, so
 //! a second test would open and close fds under its feet.
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! `ember::runtime::stats()`: each counter checked against a scenario whose
 //! counts are known exactly.
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! blocked in a TCP read), panics in tasks and in `block_on`, misuse panics
 //! (`spawn` outside a runtime, nested `block_on`), `yield_now`,
 //! `Runtime::spawn`, and the task counters of `runtime::stats()`.
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! `epoll_wait`, and under load from several threads), and the wakes that
 //! must do nothing: of a finished task, of a task whose slot was reused, and
 //! of a runtime that is gone.
+#![cfg(feature = "time")]
 
 mod support;
 

@@ -5,6 +5,7 @@
 //! a signal runs in a child process of its own (`in_child`): tests running
 //! side by side in one process would see each other's signals and
 //! dispositions. No thread in these processes blocks any signal.
+#![cfg(feature = "signal")]
 
 mod support;
 

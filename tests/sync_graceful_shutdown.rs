@@ -2,6 +2,13 @@
 //! clients on loopback: a request in flight at shutdown still gets its
 //! full answer, idle connections close at once, new ones are refused, and
 //! a request that outlives the deadline is cut.
+#![cfg(all(
+    feature = "net",
+    feature = "io-util",
+    feature = "time",
+    feature = "sync",
+    feature = "signal"
+))]
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! the receiver as a `Stream`, a million messages between tasks and from
 //! plain threads, the promise that a local send and receive make no
 //! syscall, and a message destructor that re-enters its channel.
+#![cfg(feature = "sync")]
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! created before it), passing on a notification whose future was
 //! dropped, notifying from another thread, and a waker that re-enters
 //! `Notify` from its wake.
+#![cfg(feature = "sync")]
 
 mod support;
 

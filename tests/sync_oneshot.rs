@@ -1,6 +1,7 @@
 //! `ember::sync::oneshot`: values across threads in both directions, the
 //! errors of each half being dropped, `close`, `try_recv`, `closed()`, and
 //! what happens to a value nobody receives.
+#![cfg(all(feature = "time", feature = "sync"))]
 
 mod support;
 

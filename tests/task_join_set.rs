@@ -2,6 +2,7 @@
 //! and aborted members, abort on drop, `try_join_next`, `shutdown`,
 //! `detach_all` (and the stale keys it leaves behind), and `join_next`'s
 //! cancel safety.
+#![cfg(all(feature = "time", feature = "sync"))]
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! `Stream`, `from_std`, `split`, `into_split`/`reunite`, `peek`, `connect`
 //! by host name, over IPv6 and across several addresses, rebinding a port
 //! in TIME_WAIT, and vectored writes.
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! Bulk TCP transfer: 64 MiB each way at once through one connection, and
 //! `ember::io::copy` as an echo, every byte checked by an order-sensitive
 //! hash over a deterministic pseudo-random pattern.
+#![cfg(all(feature = "net", feature = "io-util"))]
 
 mod support;
 

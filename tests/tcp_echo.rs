@@ -1,6 +1,7 @@
 //! TCP echo under load: many concurrent clients, every byte checked, with the
 //! clients either as ember tasks on the server's runtime or as plain std
 //! threads talking to an ember server on another thread.
+#![cfg(all(feature = "net", feature = "io-util"))]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! loop that logs it and goes on does not spin, and the connection that
 //! waited is accepted and served once fds are freed. Runs in a child
 //! process, since it lowers `RLIMIT_NOFILE` and fills the fd table.
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! `AddrInUse`, a reset wakes parked readers and writers with an error, and
 //! writing to a peer that has gone is `BrokenPipe` (never `SIGPIPE`), even
 //! with `SIGPIPE` at its default action (checked in a child process).
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 mod support;
 

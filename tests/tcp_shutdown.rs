@@ -1,6 +1,7 @@
 //! TCP half-close: a side that shuts its write side (by `shutdown`, by
 //! `AsyncWriteExt::close`, or by dropping an `OwnedWriteHalf`) gives its
 //! peer end of stream, and can still read the peer's whole reply.
+#![cfg(all(feature = "net", feature = "io-util"))]
 
 mod support;
 

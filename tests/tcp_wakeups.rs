@@ -2,6 +2,12 @@
 //! run-queue entry, without its waker (see `reactor/mod.rs`); every other
 //! waker must still be woken as a waker, and a socket that changes hands
 //! must wake its new owner, not the old one.
+#![cfg(all(
+    feature = "net",
+    feature = "io-util",
+    feature = "time",
+    feature = "sync"
+))]
 
 mod support;
 

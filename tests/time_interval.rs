@@ -5,6 +5,7 @@
 //! (which is exactly what a task busy for several periods looks like), so
 //! the scheduled instants can be checked exactly; wall-clock bounds stay
 //! generous, except that no tick may ever come before its instant.
+#![cfg(feature = "time")]
 
 use std::future::poll_fn;
 use std::pin::Pin;

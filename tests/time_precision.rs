@@ -13,6 +13,7 @@
 //! it again with the kernel's default timer slack of 50 µs put back (what
 //! ember would do without `sys/thread.rs`). The second test prints the
 //! cost of creating, arming and dropping 1,000,000 sleeps.
+#![cfg(feature = "time")]
 
 use std::future::Future;
 use std::pin::Pin;

@@ -4,6 +4,7 @@
 //!
 //! Timing bounds are generous (a loaded 2-core CI machine) except one, which
 //! is strict: no sleep ever ends before its deadline.
+#![cfg(feature = "time")]
 
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};

@@ -3,6 +3,7 @@
 //!
 //! Timing bounds are generous; one is strict: no timeout gives up before
 //! its deadline.
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 use std::cell::Cell;
 use std::future::{pending, ready};

@@ -2,6 +2,7 @@
 //! socket, truncation of a datagram larger than the buffer, bursts of
 //! datagrams from a std thread (which only pass if a receive never counts
 //! the socket as drained), ICMP errors, and the smaller API points.
+#![cfg(all(feature = "net", feature = "time"))]
 
 mod support;
 

@@ -2,6 +2,7 @@
 //! `send_to`/`recv_from`, `pair()`, `unbound()` sending to a bound socket,
 //! `connect`, truncation, a sender that outruns the receiver's queue (and
 //! must wait for room rather than lose datagrams), and the errors.
+#![cfg(all(feature = "net", feature = "time"))]
 
 mod support;
 

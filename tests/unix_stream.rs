@@ -2,6 +2,7 @@
 //! checksummed transfer), `pair()`, half-close, the errors of `connect`,
 //! binding over a stale socket file (which is left in place), a full
 //! backlog, `SIGPIPE`, abstract addresses, and the smaller API points.
+#![cfg(all(feature = "net", feature = "io-util", feature = "time"))]
 
 mod support;
 

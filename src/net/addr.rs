@@ -68,8 +68,8 @@ mod sealed {
     /// What a value needs to become socket addresses.
     #[derive(Debug)]
     pub enum Lookup {
-        /// One address, known without asking anyone: no allocation, so a
-        /// `send_to` a `SocketAddr` costs none.
+        /// One address, known without asking anyone. Held without a `Vec`,
+        /// so that `send_to` with a `SocketAddr` allocates nothing.
         One(SocketAddr),
         /// Several addresses known without asking anyone (a slice), or
         /// known to be invalid.

@@ -382,18 +382,53 @@ def section_rss(cfg):
     return result
 
 
+def proc_ticks(pid):
+    """A process's user and system CPU time so far, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])
+
+
+def cfg_note(split):
+    r = split["ember"]
+    return f"{r.get('rounds', '?')} rounds of {r.get('secs', '?')} s"
+
+
 def section_split(cfg):
-    """Where each echo server's CPU time goes at 64 connections, 64 B: the
-    user-space share of its user + system time (from /proc/PID/stat)."""
-    result = {}
-    for rt in RUNTIMES:
-        with Server([BIN / f"echo_{rt}"]) as server:
-            got = loadgen(server.addr, "--conns", 64, "--size", 64, "--secs", 3, "--warmup", 0.5)
-            fields = Path(f"/proc/{server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            user, system = int(fields[11]), int(fields[12])
-        result[rt] = {"user_ticks": user, "system_ticks": system, "user_share": user / max(1, user + system),
-                      "msgs_per_sec": got["msgs_per_sec"]}
-        log(f"split: echo_{rt} user {user} system {system} ticks ({100 * user / max(1, user + system):.1f} % user)")
+    """Where each echo server's CPU time goes at 64 connections, 64 B: its
+    user and system time (from /proc/PID/stat) over the measured seconds
+    only, in `cfg.split_rounds` rounds of `cfg.split_secs` seconds with the
+    servers alternated; the share in user space, and the CPU time per
+    round trip. The kernel samples user against system time at each tick,
+    so the rounds are summed before dividing."""
+    result = {rt: {"user_ticks": 0, "system_ticks": 0, "rtts": 0,
+                   "rounds": cfg.split_rounds, "secs": cfg.split_secs} for rt in RUNTIMES}
+
+    def block(round_):
+        got = {}
+        for rt in rotated(RUNTIMES, round_):
+            with Server([BIN / f"echo_{rt}"]) as server:
+                # Connect and warm up first, outside the measured window.
+                loadgen(server.addr, "--conns", 64, "--size", 64, "--secs", 0.5, "--warmup", 0)
+                before = proc_ticks(server.proc.pid)
+                out = loadgen(server.addr, "--conns", 64, "--size", 64, "--secs", cfg.split_secs, "--warmup", 0)
+                after = proc_ticks(server.proc.pid)
+            got[rt] = (after[0] - before[0], after[1] - before[1], int(out["rtts"]))
+        return got
+
+    for round_ in range(cfg.split_rounds):
+        for rt, (user, system, rtts) in GUARD.run("split", lambda: block(round_)).items():
+            r = result[rt]
+            r["user_ticks"] += user
+            r["system_ticks"] += system
+            r["rtts"] += rtts
+    tick_ns = 1e9 / os.sysconf("SC_CLK_TCK")
+    for rt, r in result.items():
+        ticks = max(1, r["user_ticks"] + r["system_ticks"])
+        r["user_share"] = r["user_ticks"] / ticks
+        r["user_ns_per_rtt"] = r["user_ticks"] * tick_ns / max(1, r["rtts"])
+        r["cpu_ns_per_rtt"] = ticks * tick_ns / max(1, r["rtts"])
+        log(f"split: echo_{rt} user {r['user_ticks']} system {r['system_ticks']} ticks, {r['rtts']} round trips: "
+            f"{100 * r['user_share']:.1f} % user, {r['user_ns_per_rtt']:.0f} of {r['cpu_ns_per_rtt']:.0f} ns per round trip")
     return result
 
 
@@ -822,11 +857,44 @@ def render(results, out_md, chart_path):
         w("On loopback the kernel does almost all of the work: at 64 connections and 64 B, the share of")
         w("each echo server's CPU time spent in user space is")
         w(", ".join(f"{rt} {split[rt]['user_share'] * 100:.1f} %" for rt in RUNTIMES) + ".")
+        if all("user_ns_per_rtt" in split[rt] for rt in RUNTIMES):
+            tokio_share = split["tokio"]["user_share"]
+            w("Per round trip that is")
+            w(", ".join(f"{rt} {split[rt]['user_ns_per_rtt']:.0f} ns" for rt in RUNTIMES)
+              + " of user time, out of "
+              + ", ".join(f"{split[rt]['cpu_ns_per_rtt'] / 1000:.1f}" for rt in RUNTIMES)
+              + " µs of CPU time in all (same order).")
+            # With the kernel's work per round trip equal (the syscalls are), a
+            # runtime is 1.05x tokio only if its total CPU per round trip is at
+            # most 1/1.05 of tokio's: its user time at most `need` of tokio's.
+            need = 1 - (1 - 1 / 1.05) / tokio_share if tokio_share > 0 else 0
+            tokio_ns = max(1e-9, split["tokio"]["user_ns_per_rtt"])
+            have = split["ember"]["user_ns_per_rtt"] / tokio_ns
+            epoll = split["epoll"]["user_ns_per_rtt"] / tokio_ns
+            w(f"A runtime whose own code took no time at all would beat tokio by at most "
+              f"1 / (1 − {tokio_share:.3f}) = {1 / (1 - tokio_share):.3f}× here, when the")
+            w("server is the bottleneck and the kernel's work per round trip is the same (the syscalls are).")
+            w("To reach 1.05×, ember's user time per round trip would have to be at most "
+              + (f"{need * 100:.0f} %" if need > 0 else "less than nothing")
+              + f" of tokio's; it is {have * 100:.0f} %, and the hand-written epoll loop's is {epoll * 100:.0f} %.")
+            ins = results.get("instructions") or {}
+            if "ember" in ins and "tokio" in ins:
+                w(f"(ember runs {ins['ember']['per_rtt'] / ins['tokio']['per_rtt']:.2f}× tokio's instructions "
+                  f"in {have:.2f}× its user time: between two syscalls")
+                w("little of a runtime's state is still in cache, so what a round trip costs in user space is")
+                w("largely the memory it touches, not the instructions it runs.)")
         w("So cutting a runtime's instructions moves throughput by a few per cent at most: even the")
         w("hand-written epoll loop can only beat tokio by about the difference of their user-space")
         w("shares. Differences of that size are below this machine's run-to-run noise (see the")
         w("quartiles), which is why the noise-free costs per round trip (syscalls, instructions, RSS)")
         w("are the figures to optimise against, and the throughput targets are judged per round.")
+        if "rtts" in split["ember"]:
+            # Tick sampling: a count of n ticks is good to about 1/sqrt(n).
+            err = (1 / max(1, split["ember"]["user_ticks"]) + 1 / max(1, split["tokio"]["user_ticks"])) ** 0.5
+            w(f"(User and system time: `/proc/PID/stat` of each echo server over {cfg_note(split)}, servers")
+            w("alternated, summed over the rounds. The kernel charges each clock tick to user or system")
+            w(f"time, so with {split['ember']['user_ticks']} and {split['tokio']['user_ticks']} user ticks "
+              f"the ember/tokio user-time ratio is good to about ±{err * 100:.0f} %.)")
         w("")
 
     for kind, title, unit in (("echo", "Echo", "messages/s"), ("http", "HTTP/1.1 plaintext", "requests/s")):
@@ -1130,6 +1198,8 @@ def main():
         rounds=args.rounds or (1 if q else 9),
         secs=args.secs or (0.5 if q else 1.5),
         warmup=args.warmup if args.warmup is not None else (0.2 if q else 0.5),
+        split_rounds=1 if q else 5,
+        split_secs=1 if q else 6,
         strace_rtts=200 if q else 2000,
         callgrind_rtts=(50, 250) if q else (200, 1200),
         idle=1000 if q else 10_000,

@@ -124,7 +124,7 @@ fn accept_all(epoll: &Epoll, listener: RawFd, conns: &mut Vec<Option<Conn>>) -> 
 fn drive(conn: &mut Conn, buf: &mut [u8], hangup: bool) -> Next {
     let fd = conn.fd.as_raw_fd();
     if !conn.pending.is_empty() {
-        match write_some(fd, &conn.pending) {
+        match sys::write_some(fd, &conn.pending) {
             Ok(written) if written == conn.pending.len() => conn.pending.clear(),
             Ok(written) => {
                 conn.pending.drain(..written);
@@ -141,7 +141,7 @@ fn drive(conn: &mut Conn, buf: &mut [u8], hangup: bool) -> Next {
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(_) => return Next::Close,
         };
-        match write_some(fd, &buf[..n]) {
+        match sys::write_some(fd, &buf[..n]) {
             Ok(written) if written < n => {
                 conn.pending.extend_from_slice(&buf[written..n]);
                 return Next::Keep;
@@ -153,20 +153,4 @@ fn drive(conn: &mut Conn, buf: &mut [u8], hangup: bool) -> Next {
             return Next::Keep; // Short read: the receive buffer is empty.
         }
     }
-}
-
-/// Sends as much of `data` as the socket takes; `Ok(len)` when all of it,
-/// fewer when the socket buffer filled up (EAGAIN).
-fn write_some(fd: RawFd, data: &[u8]) -> io::Result<usize> {
-    let mut written = 0;
-    while written < data.len() {
-        match sys::send(fd, &data[written..]) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(n) => written += n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(written)
 }

@@ -146,7 +146,7 @@ fn echo_once(conn: &mut Conn, buf: &mut [u8]) -> bool {
         }
         Err(_) => return false,
     };
-    match write_some(fd, &buf[..n]) {
+    match sys::write_some(fd, &buf[..n]) {
         Ok(written) => {
             conn.pending.extend_from_slice(&buf[written..n]);
             true
@@ -157,29 +157,13 @@ fn echo_once(conn: &mut Conn, buf: &mut [u8]) -> bool {
 
 /// Sends what is pending; `false` when the connection is finished.
 fn flush(conn: &mut Conn) -> bool {
-    match write_some(conn.fd.as_raw_fd(), &conn.pending) {
+    match sys::write_some(conn.fd.as_raw_fd(), &conn.pending) {
         Ok(written) => {
             conn.pending.drain(..written);
             true
         }
         Err(_) => false,
     }
-}
-
-/// Sends as much of `data` as the socket takes; `Ok(len)` when all of it,
-/// fewer when the socket buffer filled up (EAGAIN).
-fn write_some(fd: RawFd, data: &[u8]) -> io::Result<usize> {
-    let mut written = 0;
-    while written < data.len() {
-        match sys::send(fd, &data[written..]) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(n) => written += n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(written)
 }
 
 /// A `libc::fd_set` that refuses fds it cannot hold.

@@ -167,16 +167,7 @@ fn drive(conn: &mut Conn, hangup: bool) -> Next {
 /// Sends as much of `out` as the socket takes and removes it from `out`;
 /// `Ok(true)` when all of it went, `Ok(false)` when the socket buffer filled.
 fn flush(fd: RawFd, out: &mut Vec<u8>) -> io::Result<bool> {
-    let mut written = 0;
-    while written < out.len() {
-        match sys::send(fd, &out[written..]) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(n) => written += n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
+    let written = sys::write_some(fd, out)?;
     out.drain(..written);
     Ok(out.is_empty())
 }

@@ -388,11 +388,6 @@ def proc_ticks(pid):
     return int(fields[11]), int(fields[12])
 
 
-def cfg_note(split):
-    r = split["ember"]
-    return f"{r.get('rounds', '?')} rounds of {r.get('secs', '?')} s"
-
-
 def section_split(cfg):
     """Where each echo server's CPU time goes at 64 connections, 64 B: its
     user and system time (from /proc/PID/stat) over the measured seconds
@@ -891,7 +886,7 @@ def render(results, out_md, chart_path):
         if "rtts" in split["ember"]:
             # Tick sampling: a count of n ticks is good to about 1/sqrt(n).
             err = (1 / max(1, split["ember"]["user_ticks"]) + 1 / max(1, split["tokio"]["user_ticks"])) ** 0.5
-            w(f"(User and system time: `/proc/PID/stat` of each echo server over {cfg_note(split)}, servers")
+            w(f"(User and system time: `/proc/PID/stat` of each echo server over {split['ember']['rounds']} rounds of {split['ember']['secs']} s, servers")
             w("alternated, summed over the rounds. The kernel charges each clock tick to user or system")
             w(f"time, so with {split['ember']['user_ticks']} and {split['tokio']['user_ticks']} user ticks "
               f"the ember/tokio user-time ratio is good to about ±{err * 100:.0f} %.)")
@@ -935,16 +930,18 @@ def render(results, out_md, chart_path):
             d = f"{rss[rt]['per_conn_bytes']:,.0f} B" if rss else "–"
             w(f"| echo_{rt} | {a} | {b} | {c} | {d} |")
         w("")
-        w("* Syscalls: echo, 64 connections × "
-          f"{conf('syscalls')['strace_rtts']:,} round trips of 64 B under `strace -f -c` (`bench/syscalls.sh`); the I/O")
-        w("  path counts `read`/`recv*`/`write`/`send*`/`epoll_wait`/`epoll_pwait*`/`poll`/`accept*`,")
-        w("  the other column every call strace saw, start-up included.")
-        w(f"* Instructions: user-space instructions of the server process (`valgrind --tool=callgrind")
-        w(f"  --dump-instr=no`), echo at 64 connections, 64 B: (I({conf('instructions')['callgrind_rtts'][1]}) − "
-          f"I({conf('instructions')['callgrind_rtts'][0]})) / (64 × {conf('instructions')['callgrind_rtts'][1] - conf('instructions')['callgrind_rtts'][0]}),")
-        w("  where I(n) is the whole run's count with n round trips per connection, so start-up,")
-        w("  accepts and exit cancel out. Under valgrind the server is slow, so it finds many ready")
-        w("  connections per `epoll_wait`; every server gets the same treatment.")
+        if sc:
+            w("* Syscalls: echo, 64 connections × "
+              f"{conf('syscalls')['strace_rtts']:,} round trips of 64 B under `strace -f -c` (`bench/syscalls.sh`); the I/O")
+            w("  path counts `read`/`recv*`/`write`/`send*`/`epoll_wait`/`epoll_pwait*`/`poll`/`accept*`,")
+            w("  the other column every call strace saw, start-up included.")
+        if ins:
+            w(f"* Instructions: user-space instructions of the server process (`valgrind --tool=callgrind")
+            w(f"  --dump-instr=no`), echo at 64 connections, 64 B: (I({conf('instructions')['callgrind_rtts'][1]}) − "
+              f"I({conf('instructions')['callgrind_rtts'][0]})) / (64 × {conf('instructions')['callgrind_rtts'][1] - conf('instructions')['callgrind_rtts'][0]}),")
+            w("  where I(n) is the whole run's count with n round trips per connection, so start-up,")
+            w("  accepts and exit cancel out. Under valgrind the server is slow, so it finds many ready")
+            w("  connections per `epoll_wait`; every server gets the same treatment.")
         if rss:
             w(f"* RSS: `VmRSS` of the echo server before and while it holds {rss['ember']['conns']:,} idle")
             w("  connections (`loadgen --idle`), each after one round trip; (after − before) / connections.")

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::pin::{pin, Pin};
 use std::sync::mpsc;
@@ -133,7 +133,7 @@ fn a_dropped_read_line_restores_the_string_and_next_line_keeps_the_partial_line(
         {
             // One poll takes the first half, then waits for the rest: drop it.
             let mut fut = pin!(reader.read_line(&mut line));
-            assert!(poll_once(fut.as_mut()).await.is_pending());
+            assert!(support::poll_once(fut.as_mut()).await.is_pending());
         }
         assert_eq!(
             line, "before:",
@@ -152,7 +152,7 @@ fn a_dropped_read_line_restores_the_string_and_next_line_keeps_the_partial_line(
         let mut lines = BufReader::new(stream).lines();
         {
             let mut fut = pin!(lines.next_line());
-            assert!(poll_once(fut.as_mut()).await.is_pending());
+            assert!(support::poll_once(fut.as_mut()).await.is_pending());
         }
         assert_eq!(
             lines.get_ref().buffer(),
@@ -164,11 +164,6 @@ fn a_dropped_read_line_restores_the_string_and_next_line_keeps_the_partial_line(
         assert_eq!(line.as_deref(), Some("half a line"));
         client.join().expect("client thread");
     });
-}
-
-/// Polls `fut` once, from inside the running task.
-async fn poll_once<F: Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
-    poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
 }
 
 /// An `AsyncWrite` that counts the calls it receives.

@@ -41,6 +41,12 @@ where
     }
 }
 
+/// Polls `fut` once, from inside the running task (so with its waker), and
+/// returns what that poll gave.
+pub async fn poll_once<F: Future>(mut fut: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await
+}
+
 /// A generous bound for loopback tests on a loaded 2-core machine.
 pub const LIMIT: Duration = Duration::from_secs(60);
 

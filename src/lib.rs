@@ -135,6 +135,7 @@ mod sys;
 pub mod task;
 #[cfg(feature = "time")]
 pub mod time;
+mod trace;
 // Without the feature the module stays, private: the loop waits on its
 // timer store whatever the features, and `net` pauses with its `Sleep`.
 #[cfg(not(feature = "time"))]

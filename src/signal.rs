@@ -60,7 +60,7 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -68,7 +68,8 @@ use std::task::{Context, Poll, Waker};
 use futures_core::Stream;
 use slab::Slab;
 
-use crate::reactor::{Direction, Registration};
+use crate::io::registered::Registered;
+use crate::reactor::Direction;
 use crate::sys::signal::{self as sys, Disposition, MAX_SIGNAL};
 
 /// Waits for one `SIGINT` (Ctrl-C in a terminal).
@@ -135,10 +136,8 @@ pub async fn ctrl_c() -> io::Result<()> {
 /// `recv()` (or not polling the stream for a while) loses nothing; the next
 /// poll reports it (repeats of one signal between polls merge into one).
 pub struct Signals {
-    // Declared first: it must deregister before `bell` closes the fd.
-    reg: Registration,
-    /// This listener's duplicate of the self-pipe's read end.
-    bell: OwnedFd,
+    /// This listener's duplicate of the self-pipe's read end, registered.
+    bell: Registered<OwnedFd>,
     /// This listener's slot in [`Registry::wakers`].
     key: usize,
     /// The signals listened to, sorted, and the counter value last reported.
@@ -255,10 +254,9 @@ impl Signals {
                 format!("signal {bad} cannot be listened to"),
             ));
         }
-        // The lock is not held here: `Registration::new` panics outside a
+        // The lock is not held here: `Registered::new` panics outside a
         // runtime, and the registry must not be poisoned by that.
-        let bell = registry().bell()?.try_clone()?;
-        let reg = Registration::new(bell.as_raw_fd())?;
+        let bell = Registered::new(registry().bell()?.try_clone()?)?;
 
         let mut registry = registry();
         let mut watched: Vec<Watched> = Vec::with_capacity(sigs.len());
@@ -277,7 +275,6 @@ impl Signals {
         let key = registry.wakers.insert(None);
         drop(registry);
         Ok(Signals {
-            reg,
             bell,
             key,
             watched,
@@ -354,10 +351,10 @@ impl Signals {
         let mut buf = [0u8; LEN];
         let mut rang = false;
         loop {
-            match self.reg.poll_io(
+            match self.bell.poll_io(
                 cx,
                 Direction::Read,
-                || sys::read(&self.bell, &mut buf),
+                |bell| sys::read(bell, &mut buf),
                 |&n| n < LEN,
             ) {
                 Poll::Ready(Ok(_)) => rang = true,

@@ -2,16 +2,10 @@
 //! crate's socket) driven by ember's reactor.
 //!
 //! Users wrap a value that owns an fd; `Async::new` registers the fd with
-//! the current runtime's reactor and makes it non-blocking. Every operation
-//! then goes through the registration's one `WouldBlock` loop
-//! (`reactor/registration.rs`): try the value's own syscall, and on
-//! `WouldBlock` forget the cached readiness and wait for the next edge.
-//!
-//! # Invariant: the registration goes before the fd
-//! `reg` is declared before `io`, so it deregisters (`EPOLL_CTL_DEL`) while
-//! the fd is still open; `into_inner` drops it explicitly first. Were the fd
-//! closed first, its number could be reused by a new source before the
-//! delete, which would then remove the wrong registration.
+//! the current runtime's reactor and makes it non-blocking. It is a thin
+//! type over `Registered<T>` (`io/registered.rs`), which holds the
+//! registration, runs the one `WouldBlock` loop, checks that the runtime is
+//! running, and deregisters before the value (and its fd) is dropped.
 //!
 //! # No "short read means drained"
 //! TCP streams treat a short read as proof that the socket is empty (see
@@ -29,14 +23,14 @@
 //! so the one `WouldBlock` loop stays the only place readiness is cleared.
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::io::registered::Registered;
 use crate::io::{AsyncRead, AsyncWrite};
-use crate::reactor::{Direction, Registration};
+use crate::reactor::Direction;
 
 /// An fd-owning value `T` (a pipe end, an eventfd, a tty...) whose I/O
 /// waits on ember's reactor instead of blocking the thread. Needs the `net`
@@ -87,10 +81,7 @@ use crate::reactor::{Direction, Registration};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Async<T> {
-    // Declared first: it must deregister before `io` closes the fd (see
-    // the module docs).
-    reg: Registration,
-    io: T,
+    inner: Registered<T>,
 }
 
 // `T` is never pinned: `poll_read` and friends only take `&mut T`.
@@ -115,7 +106,7 @@ impl<T: AsRawFd> Async<T> {
     pub fn new(io: T) -> io::Result<Async<T>> {
         let fd = io.as_raw_fd();
         // Register first: if epoll refuses the fd, its flags stay untouched.
-        let reg = Registration::new(fd).map_err(|e| {
+        let inner = Registered::new(io).map_err(|e| {
             // `epoll_ctl(2)`: EPERM, "the target file fd does not support
             // epoll", is the only error of EPOLL_CTL_ADD that maps to
             // PermissionDenied.
@@ -132,9 +123,9 @@ impl<T: AsRawFd> Async<T> {
                 e
             }
         })?;
-        // `io` is alive (and borrowed) across the call, so `fd` is open.
+        // `inner` owns the value, so `fd` is open.
         crate::sys::fd::set_nonblocking_raw(fd)?;
-        Ok(Async { reg, io })
+        Ok(Async { inner })
     }
 
     /// Waits until the fd may be readable.
@@ -148,7 +139,7 @@ impl<T: AsRawFd> Async<T> {
     /// # Cancel safety
     /// Cancel safe: it consumes nothing.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_readable(cx)).await
+        self.inner.ready(Direction::Read).await
     }
 
     /// Waits until the fd may be writable; see [`readable`](Self::readable).
@@ -156,19 +147,19 @@ impl<T: AsRawFd> Async<T> {
     /// # Cancel safety
     /// Cancel safe: it consumes nothing.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_writable(cx)).await
+        self.inner.ready(Direction::Write).await
     }
 
     /// `Ready` once the fd may be readable; otherwise stores the task's
     /// waker and returns `Pending`.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reg.poll_ready(cx, Direction::Read).map(|_| Ok(()))
+        self.inner.poll_ready(cx, Direction::Read)
     }
 
     /// `Ready` once the fd may be writable; otherwise stores the task's
     /// waker and returns `Pending`.
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reg.poll_ready(cx, Direction::Write).map(|_| Ok(()))
+        self.inner.poll_ready(cx, Direction::Write)
     }
 
     /// Runs `op`, a non-blocking read-like call on `&T`, until it answers
@@ -192,12 +183,8 @@ impl<T: AsRawFd> Async<T> {
     /// println!("{}", u64::from_ne_bytes(counter));
     /// # Ok(()) }
     /// ```
-    pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| {
-            self.reg
-                .poll_io(cx, Direction::Read, || op(&self.io), |_| false)
-        })
-        .await
+    pub async fn read_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.inner.async_io(Direction::Read, op).await
     }
 
     /// Like [`read_with`](Self::read_with), with `&mut T`.
@@ -206,10 +193,9 @@ impl<T: AsRawFd> Async<T> {
     /// As for `read_with`.
     pub async fn read_with_mut<R>(
         &mut self,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
+        op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
-        let Async { reg, io } = self;
-        poll_fn(|cx| reg.poll_io(cx, Direction::Read, || op(io), |_| false)).await
+        self.inner.async_io_mut(Direction::Read, op).await
     }
 
     /// Runs `op`, a non-blocking write-like call on `&T`, until it answers
@@ -218,12 +204,8 @@ impl<T: AsRawFd> Async<T> {
     ///
     /// # Cancel safety
     /// Cancel safe as long as `op` is.
-    pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| {
-            self.reg
-                .poll_io(cx, Direction::Write, || op(&self.io), |_| false)
-        })
-        .await
+    pub async fn write_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.inner.async_io(Direction::Write, op).await
     }
 
     /// Like [`write_with`](Self::write_with), with `&mut T`.
@@ -232,15 +214,14 @@ impl<T: AsRawFd> Async<T> {
     /// As for `write_with`.
     pub async fn write_with_mut<R>(
         &mut self,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
+        op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
-        let Async { reg, io } = self;
-        poll_fn(|cx| reg.poll_io(cx, Direction::Write, || op(io), |_| false)).await
+        self.inner.async_io_mut(Direction::Write, op).await
     }
 
     /// The wrapped value.
     pub fn get_ref(&self) -> &T {
-        &self.io
+        self.inner.get_ref()
     }
 
     /// The wrapped value, mutably.
@@ -248,34 +229,31 @@ impl<T: AsRawFd> Async<T> {
     /// Do not close or replace its fd: the registration still names the fd
     /// number, and would later remove whatever fd reuses it from epoll.
     pub fn get_mut(&mut self) -> &mut T {
-        &mut self.io
+        self.inner.get_mut()
     }
 
     /// Deregisters the fd and returns the value (its fd stays open and
     /// non-blocking).
     pub fn into_inner(self) -> T {
-        let Async { reg, io } = self;
-        drop(reg);
-        io
+        self.inner.into_inner()
     }
 
     fn poll_io_mut<R>(
         &mut self,
         cx: &mut Context<'_>,
         dir: Direction,
-        mut op: impl FnMut(&mut T) -> io::Result<R>,
+        op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        let Async { reg, io } = self;
-        reg.poll_io(cx, dir, || op(io), |_| false)
+        self.inner.poll_io_mut(cx, dir, op, |_| false)
     }
 
     fn poll_io_ref<R>(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.reg.poll_io(cx, dir, || op(&self.io), |_| false)
+        self.inner.poll_io(cx, dir, op, |_| false)
     }
 }
 
@@ -382,18 +360,20 @@ where
 
 impl<T: AsRawFd> AsRawFd for Async<T> {
     fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+        self.get_ref().as_raw_fd()
     }
 }
 
 impl<T: AsFd> AsFd for Async<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
+        self.inner.get_ref().as_fd()
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Async<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Async").field("io", &self.io).finish()
+        f.debug_struct("Async")
+            .field("io", self.inner.get_ref())
+            .finish()
     }
 }

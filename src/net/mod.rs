@@ -24,6 +24,9 @@
 //! can never be deregistered by mistake.
 
 mod accept;
+mod datagram;
+mod split;
+mod stream;
 pub mod tcp;
 pub mod udp;
 pub mod unix;

@@ -1,23 +1,23 @@
 //! `UdpSocket`: a UDP socket, registered with the reactor.
 //!
-//! Created by `bind` or from a std socket. Every send and receive goes
-//! through the registration's `poll_io` (see `reactor/registration.rs`), but
-//! never with the short-read rule: a datagram read is short by nature, so a
-//! successful `recv` says nothing about whether another datagram is queued.
-//! Readiness is cleared only by `EAGAIN`. `send_to` resolves a host name
+//! Created by `bind` or from a std socket. A thin type over
+//! `Registered<Socket>`; what it shares with `UnixDatagram` (connected
+//! sends and receives, readiness, the `try_*` family) is written once in
+//! `net/datagram.rs`, and this file keeps what takes or returns an IP
+//! address. `send_to` resolves a host name
 //! through `net::resolve_first` (on the blocking pool; a socket address is
 //! used as is, with no allocation); `bind` and `connect`, plain functions,
 //! resolve with std on the calling thread (`net::each_addr`).
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::task::{Context, Poll};
 
+use crate::io::registered::Registered;
 use crate::net::each_addr;
-use crate::reactor::{Direction, Registration};
+use crate::reactor::Direction;
 use crate::sys::socket::Socket;
 
 /// A UDP socket.
@@ -54,9 +54,7 @@ use crate::sys::socket::Socket;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct UdpSocket {
-    // Declared first: it must deregister before `socket` closes the fd.
-    reg: Registration,
-    socket: Socket,
+    io: Registered<Socket>,
 }
 
 impl UdpSocket {
@@ -78,8 +76,9 @@ impl UdpSocket {
     }
 
     fn from_socket(socket: Socket) -> io::Result<UdpSocket> {
-        let reg = Registration::new(socket.as_raw_fd())?;
-        Ok(UdpSocket { reg, socket })
+        Ok(UdpSocket {
+            io: Registered::new(socket)?,
+        })
     }
 
     /// Wraps a std socket, making it non-blocking.
@@ -93,9 +92,7 @@ impl UdpSocket {
     /// Deregisters the socket and returns it as a std socket (still
     /// non-blocking).
     pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
-        let UdpSocket { reg, socket } = self;
-        drop(reg);
-        Ok(std::net::UdpSocket::from(socket.into_owned()))
+        Ok(std::net::UdpSocket::from(self.io.into_inner().into_owned()))
     }
 
     /// Sets the default destination of [`send`](Self::send), and keeps only
@@ -106,38 +103,18 @@ impl UdpSocket {
     /// reports later (an ICMP "port unreachable") surface on the next send
     /// or receive, as `ConnectionRefused`.
     pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        each_addr(addr, |addr| self.socket.connect_now(&addr))
+        each_addr(addr, |addr| self.io.get_ref().connect_now(&addr))
     }
 
     /// The address the socket is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket.local_addr()
+        self.io.get_ref().local_addr()
     }
 
     /// The address given to [`connect`](Self::connect); `NotConnected` if
     /// there is none.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.socket.peer_addr()
-    }
-
-    /// Sends `buf` as one datagram to the connected peer; returns its
-    /// length. A datagram too long for UDP is an error (`EMSGSIZE`), never
-    /// split.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before it completes, nothing was sent.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
-    }
-
-    /// Receives one datagram from the connected peer into `buf`; returns
-    /// its length, at most `buf.len()`: a longer datagram is truncated (see
-    /// the type's docs).
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before it completes, no datagram was taken.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        self.io.get_ref().peer_addr()
     }
 
     /// Sends `buf` as one datagram to `target` (the first address it
@@ -152,7 +129,9 @@ impl UdpSocket {
         target: impl crate::net::ToSocketAddrs,
     ) -> io::Result<usize> {
         let target = crate::net::resolve_first(target).await?;
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+        self.io
+            .async_io(Direction::Write, |s| s.send_to(buf, &target))
+            .await
     }
 
     /// Receives one datagram into `buf`; returns its length (truncated to
@@ -161,7 +140,9 @@ impl UdpSocket {
     /// # Cancel safety
     /// Cancel safe: if dropped before it completes, no datagram was taken.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.io
+            .async_io(Direction::Read, |s| s.recv_from(buf))
+            .await
     }
 
     /// Like [`recv_from`](Self::recv_from), but leaves the datagram queued:
@@ -170,30 +151,21 @@ impl UdpSocket {
     /// # Cancel safety
     /// Cancel safe.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| {
-            self.reg.poll_io(
-                cx,
-                Direction::Read,
-                || self.socket.peek_from(buf),
-                // A datagram read is short by nature: never "drained".
-                |_| false,
-            )
-        })
-        .await
+        self.io
+            .async_io(Direction::Read, |s| s.peek_from(buf))
+            .await
     }
 
-    /// `Ready` once `buf` went out as one datagram to the connected peer;
-    /// stores the waker otherwise.
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.reg
-            .poll_io(cx, Direction::Write, || self.socket.send(buf), |_| false)
-    }
-
-    /// `Ready` with one datagram from the connected peer; stores the waker
-    /// otherwise.
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.reg
-            .poll_io(cx, Direction::Read, || self.socket.recv(buf), |_| false)
+    /// The sender of the next datagram, which stays queued.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        // A zero-length peek reads the address and leaves the datagram.
+        self.io
+            .async_io(Direction::Read, |s| s.peek_from(&mut []))
+            .await
+            .map(|(_, addr)| addr)
     }
 
     /// `Ready` once `buf` went out as one datagram to `target`; stores the
@@ -204,12 +176,8 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        self.reg.poll_io(
-            cx,
-            Direction::Write,
-            || self.socket.send_to(buf, &target),
-            |_| false,
-        )
+        self.io
+            .poll_io_with(cx, Direction::Write, None, |s| s.send_to(buf, &target))
     }
 
     /// `Ready` with one datagram and its sender; stores the waker otherwise.
@@ -218,70 +186,25 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.reg.poll_io(
-            cx,
-            Direction::Read,
-            || self.socket.recv_from(buf),
-            |_| false,
-        )
-    }
-
-    /// Sends to the connected peer without waiting; `WouldBlock` if the
-    /// send buffer is full.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.reg.try_io(Direction::Write, || self.socket.send(buf))
-    }
-
-    /// Receives from the connected peer without waiting; `WouldBlock` if no
-    /// datagram is queued.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.reg.try_io(Direction::Read, || self.socket.recv(buf))
+        self.io
+            .poll_io_with(cx, Direction::Read, None, |s| s.recv_from(buf))
     }
 
     /// Sends to `target` without waiting; `WouldBlock` if the send buffer
     /// is full.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.reg
-            .try_io(Direction::Write, || self.socket.send_to(buf, &target))
+        self.io
+            .try_io(Direction::Write, |s| s.send_to(buf, &target))
     }
 
     /// Receives one datagram without waiting; `WouldBlock` if none is
     /// queued.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.reg
-            .try_io(Direction::Read, || self.socket.recv_from(buf))
-    }
-
-    /// Waits until a datagram may be queued. Readiness can be spurious:
-    /// follow it with [`try_recv_from`](Self::try_recv_from) and loop on
-    /// `WouldBlock`.
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.reg.poll_ready(cx, Direction::Read).map(|_| Ok(()))).await
-    }
-
-    /// Waits until a datagram may be sent; see [`readable`](Self::readable).
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.reg.poll_ready(cx, Direction::Write).map(|_| Ok(()))).await
+        self.io.try_io(Direction::Read, |s| s.recv_from(buf))
     }
 }
 
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.as_raw_fd()
-    }
-}
-
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.as_fd()
-    }
-}
+crate::net::datagram::datagram_socket!(UdpSocket);
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,16 +1,19 @@
-//! The reactor: a registry that maps file descriptors to the wakers of the
-//! tasks waiting on them, fed by one epoll instance.
+//! The reactor: a registry that maps file descriptors to the tasks and
+//! wakers waiting on them, fed by one epoll instance.
 //!
-//! Called by the executor's loop ([`Reactor::turn`]) and by the I/O types
-//! through their [`Registration`]. It relies on `sys::epoll` and on the
-//! registration's "try the syscall, else wait" loop to clear readiness.
+//! Called by the executor's loop ([`Reactor::turn`], and the announcement of
+//! the task it polls) and by the registered-fd type (`io/registered.rs`)
+//! through each fd's [`Registration`]. It depends on `sys::epoll` and on
+//! the crate's two leaf helpers, `trace` and `contain`; it knows nothing of
+//! the executor: it defines what it stores for a waiting task
+//! ([`TaskRef`]) and hands the woken ones back to whoever runs the loop.
 //!
 //! Each source is registered **once**, edge-triggered, for both directions
 //! (`EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`), so nothing on the hot path
 //! calls `epoll_ctl`. An edge-triggered event says "something changed", not
 //! "something is there": the reactor records it in the source's cached
 //! readiness, and the cache stays set until a syscall answers `EAGAIN` (or a
-//! short read or write proves the socket drained; see `registration.rs`).
+//! short read or write proves the socket drained; see `io/registered.rs`).
 //!
 //! # Invariant: stale events never reach new sources
 //! An event's data is a token `generation << 32 | slot`. The slot indexes the
@@ -20,21 +23,28 @@
 //! is ignored.
 //!
 //! # Invariant: no borrow across a wake
-//! [`Reactor::turn`] collects the wakers of the ready sources while it holds
-//! the slab, releases every borrow, and only then wakes them. A waker is
-//! arbitrary code; it may register or drop sources.
+//! [`Reactor::turn`] collects the waiters of the ready sources while it holds
+//! the slab, releases every borrow, and only then wakes the wakers among
+//! them. A waker is arbitrary code; it may register or drop sources, and it
+//! may panic: each is woken through `contain`, so a panic costs no other
+//! waiter its wake.
+//!
+//! # Every waiter is woken
+//! A source keeps one waiter per direction for `poll_*` calls and a list of
+//! keyed waiters for futures (see `waiters.rs`); readiness in a direction
+//! wakes all of them. Where only one can use it (one pending connection,
+//! one datagram), the others find `EAGAIN` and wait again: none is lost.
 //!
 //! # Tasks are woken without their wakers
 //! Almost every wait is a task of this runtime polling a socket with its own
-//! waker. For those the source stores the task's run-queue [`Entry`] (see
-//! [`Waiter`]), and `turn` hands the entries to the executor, which queues
-//! them directly: no `Waker` clone when the task waits, no call through the
-//! waker's vtable, no thread-local lookup and no reference count when it is
-//! woken. The reactor recognises a task's own waker by comparing it with
-//! the waker of the task being polled, which the executor announces with
-//! [`Reactor::set_current`] before each poll and withdraws with
-//! [`Reactor::clear_current`] after it. Any other waker (a combinator's,
-//! another runtime's) is stored and woken as it is.
+//! waker. For those the source stores the task's [`TaskRef`], and `turn`
+//! hands it to the executor, which queues it directly: no `Waker` clone
+//! when the task waits, no call through the waker's vtable, no thread-local
+//! lookup and no reference count when it is woken. The reactor recognises a
+//! task's own waker by comparing it with the waker of the task being polled,
+//! which the executor announces with [`Reactor::set_current`] before each
+//! poll and withdraws with [`Reactor::clear_current`] after it. Any other
+//! waker (a combinator's, another runtime's) is stored and woken as it is.
 //!
 //! The comparison is by address (the waker's data and vtable pointers), so
 //! it is only meaningful while the announced waker is alive: otherwise its
@@ -42,13 +52,20 @@
 //! taken for the announced task and never woken. Hence the withdrawal: the
 //! announcement lasts exactly one poll, during which the executor holds the
 //! task (and with it the waker).
+//!
+//! # Whose runtime
+//! A registration belongs to the runtime that made it. The reactor knows
+//! whether that runtime is running, idle between two `block_on` calls, or
+//! gone ([`Life`]); a source polled while its runtime is not running fails
+//! with an error instead of waiting for events nobody will collect.
 
 mod readiness;
 mod registration;
+mod waiters;
 
 pub(crate) use readiness::Direction;
-#[cfg(any(feature = "net", feature = "signal"))]
-pub(crate) use registration::Registration;
+pub(crate) use registration::{ReadyEvent, Registration};
+pub(crate) use waiters::WaitKey;
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -59,9 +76,9 @@ use std::time::Duration;
 
 use slab::Slab;
 
-use crate::runtime::{Entry, RunQueue};
 use crate::sys::epoll::{Epoll, Events};
 use readiness::{Ready, State};
+use waiters::{Waiter, Waiters};
 
 /// The token of the runtime's own eventfd (remote wakes). Never a valid
 /// `generation << 32 | slot` because generations stop short of `u32::MAX`.
@@ -72,6 +89,26 @@ pub(crate) const WAKE_TOKEN: u64 = u64::MAX;
 /// whose socket is always ready would never return `Pending`, and every other
 /// task on the loop would starve.
 pub(crate) const BUDGET: u32 = 128;
+
+/// A task of the runtime, as the reactor stores it for a wake: what the
+/// executor's run queue holds (its slab slot and its unique id). The
+/// reactor never looks inside; it compares and hands it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TaskRef {
+    pub(crate) slot: usize,
+    pub(crate) id: u64,
+}
+
+/// Where the runtime that owns the reactor stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Life {
+    /// Inside `block_on`: sources may wait.
+    Running,
+    /// Built, or between two `block_on` calls: nobody collects events.
+    Idle,
+    /// Dropped: nobody ever will.
+    Closed,
+}
 
 /// The registry.
 pub(crate) struct Reactor {
@@ -91,6 +128,8 @@ pub(crate) struct Reactor {
     budget: Cell<u32>,
     /// The task being polled, if any (see the module docs).
     current: Current,
+    /// Whether the owning runtime runs (see [`Life`]).
+    life: Cell<Life>,
     /// Counters for `runtime::stats()`.
     pub(crate) stats: ReactorStats,
 }
@@ -111,63 +150,26 @@ pub(crate) struct ScheduledIo {
     generation: u32,
     /// The fd, for `EMBER_TRACE` only (the reactor never touches it).
     fd: RawFd,
-    /// Who waits to read.
-    reader: Cell<Waiter>,
-    /// Who waits to write.
-    writer: Cell<Waiter>,
-}
-
-/// Who waits on one direction of a source.
-#[derive(Default)]
-pub(crate) enum Waiter {
-    #[default]
-    Nobody,
-    /// A task of this runtime that polled with its own waker: queued by
-    /// entry when the event comes.
-    Task(Entry),
-    /// Any other waker: woken through the waker.
-    Waker(Waker),
-}
-
-impl Waiter {
-    /// Wakes a waiter of a source that became ready: a task goes on
-    /// `queue` (the return value counts it), a waker into `wakers`, to be
-    /// woken once no borrow is held.
-    #[inline(always)]
-    fn dispatch(self, queue: &mut RunQueue, wakers: &mut Vec<Waker>, tracing: bool) -> usize {
-        match self {
-            Waiter::Nobody => 0,
-            Waiter::Task(entry) => {
-                if tracing {
-                    crate::runtime::trace::wake(entry, false);
-                }
-                queue.push_back(entry);
-                1
-            }
-            Waiter::Waker(waker) => {
-                wakers.push(waker);
-                0
-            }
-        }
-    }
+    /// Who waits, per direction (see `waiters.rs`).
+    waiters: Waiters,
 }
 
 /// The announced task: its waker's identity (the two pointers
 /// `Waker::will_wake` compares; raw, compared and never dereferenced) and
-/// its run-queue entry. Withdrawn by nulling `data`: no waker of ours has a
+/// its [`TaskRef`]. Withdrawn by nulling `data`: no waker of ours has a
 /// null data pointer (it is an `Arc`'s), and a waker that does (a no-op
 /// waker) has another vtable.
 struct Current {
     data: Cell<*const ()>,
     vtable: Cell<*const RawWakerVTable>,
-    entry: Cell<Entry>,
+    task: Cell<TaskRef>,
 }
 
 /// What one [`Reactor::turn`] saw.
 pub(crate) struct Turn {
     /// The eventfd was rung: another thread has queued wakes.
     pub(crate) remote: bool,
-    /// How many tasks it put on the run queue.
+    /// How many tasks it handed back by reference.
     pub(crate) queued: usize,
 }
 
@@ -183,8 +185,9 @@ impl Reactor {
             current: Current {
                 data: Cell::new(std::ptr::null()),
                 vtable: Cell::new(std::ptr::null()),
-                entry: Cell::new(Entry { slot: 0, id: 0 }),
+                task: Cell::new(TaskRef { slot: 0, id: 0 }),
             },
+            life: Cell::new(Life::Idle),
             stats: ReactorStats::default(),
         })
     }
@@ -199,14 +202,24 @@ impl Reactor {
         self.sources.borrow().len()
     }
 
-    /// Waits for events (at most `timeout`; `None` is forever) and wakes the
-    /// tasks they concern: tasks that waited with their own wakers go
-    /// straight onto the executor's `run_queue`; other wakers are woken
-    /// once every borrow is released.
-    pub(crate) fn turn(
+    /// Records where the owning runtime stands: called by `block_on` on
+    /// entry and exit, and by the runtime's drop ([`Life::Closed`] is
+    /// final).
+    pub(crate) fn set_life(&self, life: Life) {
+        if self.life.get() != Life::Closed {
+            self.life.set(life);
+        }
+    }
+
+    /// Waits for events (at most `timeout`; `None` is forever) and wakes
+    /// their waiters: tasks that waited with their own wakers are handed
+    /// back through `woken` (the executor's run queue), borrowed only while
+    /// no user code runs; other wakers are woken once every borrow is
+    /// released.
+    pub(crate) fn turn<Q: Extend<TaskRef>>(
         &self,
         timeout: Option<Duration>,
-        run_queue: &RefCell<RunQueue>,
+        woken: &RefCell<Q>,
     ) -> io::Result<Turn> {
         let mut events = self.events.borrow_mut();
         self.epoll.wait(&mut events, timeout)?;
@@ -217,7 +230,7 @@ impl Reactor {
         self.stats
             .events
             .set(self.stats.events.get() + events.len() as u64);
-        crate::runtime::trace::wait_done(timeout, events.len());
+        crate::trace::wait_done(timeout, events.len());
 
         let mut wakers = self.wake_buf.take();
         let mut remote = false;
@@ -225,11 +238,10 @@ impl Reactor {
         {
             // No user code runs while these are borrowed.
             let sources = self.sources.borrow();
-            let mut queue = run_queue.borrow_mut();
-            let tracing = crate::runtime::trace::on();
+            let mut woken = woken.borrow_mut();
             for (token, bits) in events.iter() {
                 if token == WAKE_TOKEN {
-                    crate::runtime::trace::bell();
+                    crate::trace::bell();
                     remote = true;
                     continue;
                 }
@@ -239,17 +251,25 @@ impl Reactor {
                     Some(io) if io.generation == generation => io,
                     _ => continue, // an event for a source that has gone
                 };
-                if tracing {
-                    crate::runtime::trace::event(io.fd, bits);
-                }
+                crate::trace::event(io.fd, bits);
                 let bits = Ready::from_epoll(bits);
                 io.state.set(io.state.get().with_event(bits));
-                if bits.intersects(Ready::satisfies(Direction::Read)) {
-                    queued += io.reader.take().dispatch(&mut queue, &mut wakers, tracing);
-                }
-                if bits.intersects(Ready::satisfies(Direction::Write)) {
-                    queued += io.writer.take().dispatch(&mut queue, &mut wakers, tracing);
-                }
+                let read = bits.intersects(Ready::satisfies(Direction::Read));
+                let write = bits.intersects(Ready::satisfies(Direction::Write));
+                // One task waiting on both directions (or twice on one) is
+                // handed back once per event.
+                let mut last = None;
+                io.waiters.take(read, write, |waiter| match waiter {
+                    Waiter::Nobody => {}
+                    Waiter::Task(task) => {
+                        if last != Some(task) {
+                            last = Some(task);
+                            woken.extend(Some(task));
+                            queued += 1;
+                        }
+                    }
+                    Waiter::Waker(waker) => wakers.push(waker),
+                });
             }
         }
         drop(events);
@@ -261,14 +281,15 @@ impl Reactor {
         Ok(Turn { remote, queued })
     }
 
-    /// Announces the task about to be polled: its entry and its own waker.
-    /// Also gives it a full budget. Called by the executor before each poll.
+    /// Announces the task about to be polled: its reference and its own
+    /// waker. Also gives it a full budget. Called by the executor before
+    /// each poll.
     #[inline]
-    pub(crate) fn set_current(&self, entry: Entry, waker: &Waker) {
+    pub(crate) fn set_current(&self, task: TaskRef, waker: &Waker) {
         self.budget.set(BUDGET);
         self.current.data.set(waker.data());
         self.current.vtable.set(waker.vtable());
-        self.current.entry.set(entry);
+        self.current.task.set(task);
     }
 
     /// Withdraws [`set_current`](Self::set_current)'s announcement: called
@@ -278,28 +299,17 @@ impl Reactor {
         self.current.data.set(std::ptr::null());
     }
 
-    /// Makes the task polling with `waker` the one `slot` wakes: by entry
-    /// if `waker` is the polled task's own, else by a clone of `waker`
-    /// (unless `slot` already holds an equivalent one). The waiter replaced,
-    /// usually `Nobody`, is dropped with no borrow held.
+    /// The announced task, if `waker` is its own.
     #[inline]
-    fn wait_on(&self, slot: &Cell<Waiter>, waker: &Waker) {
+    fn own_task(&self, waker: &Waker) -> Option<TaskRef> {
         let current = &self.current;
         if std::ptr::eq(waker.data(), current.data.get())
             && std::ptr::eq(waker.vtable(), current.vtable.get())
         {
-            drop(slot.replace(Waiter::Task(current.entry.get())));
+            Some(current.task.get())
         } else {
-            Self::wait_on_waker(slot, waker);
+            None
         }
-    }
-
-    fn wait_on_waker(slot: &Cell<Waiter>, waker: &Waker) {
-        let new = match slot.take() {
-            Waiter::Waker(w) if w.will_wake(waker) => Waiter::Waker(w),
-            _ => Waiter::Waker(waker.clone()),
-        };
-        slot.set(new);
     }
 
     /// Takes one unit of budget; `false` when the task has used it all.
@@ -324,8 +334,7 @@ impl Reactor {
             state: Cell::new(State::default()),
             generation,
             fd,
-            reader: Cell::new(Waiter::Nobody),
-            writer: Cell::new(Waiter::Nobody),
+            waiters: Waiters::default(),
         });
         let mut sources = self.sources.borrow_mut();
         let entry = sources.vacant_entry();
@@ -335,7 +344,7 @@ impl Reactor {
         let token = (u64::from(generation) << 32) | u64::from(slot32);
         self.epoll.add(fd, token)?;
         entry.insert(io.clone());
-        crate::runtime::trace::register(fd, true);
+        crate::trace::register(fd, true);
         Ok((slot, io))
     }
 
@@ -343,9 +352,9 @@ impl Reactor {
         // EPOLL_CTL_DEL fails only if the fd is not registered (it was
         // closed behind our back), in which case there is nothing to undo.
         let _ = self.epoll.delete(fd);
-        crate::runtime::trace::register(fd, false);
+        crate::trace::register(fd, false);
         let removed = self.sources.borrow_mut().try_remove(slot);
-        // The source's wakers drop here, after the borrow is released.
+        // The source's waiters drop here, after the borrow is released.
         drop(removed);
     }
 }

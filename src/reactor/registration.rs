@@ -1,45 +1,40 @@
-//! A registration: one file descriptor's membership in the reactor, and the
-//! one loop in ember that handles `WouldBlock`.
+//! A registration: one file descriptor's membership in the reactor, its
+//! cached readiness and its waiters.
 //!
-//! Owned by every I/O type (`TcpStream`, `TcpListener`, ...), which must drop
-//! its `Registration` *before* it closes the fd (declare the registration
-//! field first). Relies on the reactor to set readiness and wake.
+//! Owned by the registered-fd type (`io/registered.rs`), which runs the
+//! "try the syscall, else wait" loop on top of it and deregisters in its
+//! own `Drop`, before the fd closes. Relies on the reactor to set readiness
+//! and to wake the waiters stored here.
 //!
-//! # The pattern
-//! Every socket operation goes through [`Registration::poll_io`]:
+//! What a registration offers:
 //!
-//! 1. if the cached readiness says the direction may be ready, try the
-//!    syscall;
-//! 2. on `EAGAIN` clear that readiness (unless an event arrived since it was
-//!    read: see the tick in `readiness.rs`) and go to 1, which now stores the
-//!    task's waker and returns `Pending`;
-//! 3. on anything else, return it.
-//!
-//! # Short reads and writes end the attempt
-//! With edge triggering the kernel queues an event each time new data
-//! arrives (or buffer space frees up), whatever the fd's state was. A read
-//! that returns fewer bytes than asked for has emptied the receive queue at
-//! that instant; anything arriving afterwards causes a new edge, which the
-//! next `epoll_wait` reports. So after a short read the reactor can treat the
-//! socket as drained without the extra `read` that would only say `EAGAIN`:
-//! that saves one syscall per message on a request/response connection. The
-//! same holds for a short write and the send buffer. This is only sound for
-//! byte streams; a datagram read is short by nature and must not use it.
+//! - [`poll_ready`](Registration::poll_ready): is `dir` ready? If not,
+//!   remember who waits (in the `poll_*` slot, or in the keyed slot of a
+//!   future's [`WaitKey`]) and return `Pending`;
+//! - [`clear_readiness`](Registration::clear_readiness): a syscall said
+//!   `EAGAIN`, forget the readiness it was licensed by (unless an event came
+//!   since: see the tick in `readiness.rs`);
+//! - [`check`](Registration::check): is the owning runtime running?
 
 use std::io;
 use std::os::fd::RawFd;
 use std::rc::Rc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use super::readiness::{Direction, Ready};
-use super::{Reactor, ScheduledIo};
+use super::{Life, Reactor, ScheduledIo, WaitKey};
 
 /// One fd registered with the reactor.
+///
+/// # Invariant
+/// While `live`, the reactor's slab holds this source under `slot` and
+/// epoll watches `fd`, which the owner keeps open.
 pub(crate) struct Registration {
     io: Rc<ScheduledIo>,
     reactor: Rc<Reactor>,
     slot: usize,
     fd: RawFd,
+    live: bool,
 }
 
 /// Readiness observed by [`Registration::poll_ready`], to be cleared if the
@@ -51,43 +46,59 @@ pub(crate) struct ReadyEvent {
 }
 
 impl Registration {
-    /// Registers `fd` with the current runtime's reactor.
-    ///
-    /// # Panics
-    /// Outside an ember runtime, like every I/O constructor.
-    pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
-        let reactor = crate::runtime::current_reactor();
+    /// Registers `fd` with `reactor`.
+    pub(crate) fn new(reactor: Rc<Reactor>, fd: RawFd) -> io::Result<Registration> {
         let (slot, io) = reactor.register(fd)?;
         Ok(Registration {
             io,
             reactor,
             slot,
             fd,
+            live: true,
         })
     }
 
-    /// `Ready` if `dir` may be ready now, else stores the task's waker for
-    /// `dir` and returns `Pending`. Also charges the task's budget: a task
-    /// that has done [`BUDGET`](super::BUDGET) operations in this poll gets
-    /// `Pending` (and is woken at once), so it yields to the others.
+    /// `Ok` while the runtime that made this registration is running;
+    /// otherwise an error that names the cause and the fix.
     #[inline]
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<ReadyEvent> {
+    pub(crate) fn check(&self) -> io::Result<()> {
+        match self.reactor.life.get() {
+            Life::Running => Ok(()),
+            life => Err(not_running(life)),
+        }
+    }
+
+    /// `Ready` if `dir` may be ready now, else stores the polling task (or
+    /// its waker) for `dir` and returns `Pending`: in the `poll_*` slot
+    /// when `key` is `None`, else in the future's own keyed slot. Also
+    /// charges the task's budget: a task that has done
+    /// [`BUDGET`](super::BUDGET) operations in this poll gets `Pending`
+    /// (and is woken at once), so it yields to the others.
+    #[inline]
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        key: Option<&mut WaitKey>,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.check()?;
         let state = self.io.state.get();
         if state.ready().intersects(Ready::satisfies(dir)) {
             if !self.reactor.consume_budget() {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            return Poll::Ready(ReadyEvent {
+            return Poll::Ready(Ok(ReadyEvent {
                 tick: state.tick(),
                 dir,
-            });
+            }));
         }
-        let slot = match dir {
-            Direction::Read => &self.io.reader,
-            Direction::Write => &self.io.writer,
-        };
-        self.reactor.wait_on(slot, cx.waker());
+        let waker = cx.waker();
+        let own = self.reactor.own_task(waker);
+        match key {
+            None => self.io.waiters.set(dir, waker, own),
+            Some(key) => self.io.waiters.set_keyed(key, dir, waker, own),
+        }
         Poll::Pending
     }
 
@@ -100,57 +111,58 @@ impl Registration {
             .set(state.cleared(Ready::cleared_by(event.dir), event.tick));
     }
 
-    /// The loop: try `op` while `dir` is ready; on `WouldBlock` clear and
-    /// wait. `drained` says, from a successful result, that the fd is known
-    /// to be empty (reads) or full (writes), so readiness can be cleared
-    /// without another syscall (see the module docs).
-    // `#[inline]` on this and `poll_ready`/`clear_readiness`: measured with
-    // callgrind on the echo bench at 64 connections, 731 -> 626 user-space
-    // instructions per round trip (`docs/benchmarks.md`). Inlining the
-    // callers too (`poll_read_priv`, `Core::push`) made it worse (667).
+    /// The readiness as it stands, for a syscall tried without waiting: if
+    /// it answers `EAGAIN`, [`clear_readiness`](Self::clear_readiness)
+    /// with this.
     #[inline]
-    pub(crate) fn poll_io<R>(
-        &self,
-        cx: &mut Context<'_>,
-        dir: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
-        drained: impl Fn(&R) -> bool,
-    ) -> Poll<io::Result<R>> {
-        loop {
-            let event = ready!(self.poll_ready(cx, dir));
-            match op() {
-                Ok(r) => {
-                    if drained(&r) {
-                        self.clear_readiness(event);
-                    }
-                    return Poll::Ready(Ok(r));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(event),
-                Err(e) => return Poll::Ready(Err(e)),
-            }
+    pub(crate) fn current(&self, dir: Direction) -> ReadyEvent {
+        ReadyEvent {
+            tick: self.io.state.get().tick(),
+            dir,
         }
     }
 
-    /// Tries `op` once, without waiting: for `try_read`, `try_write`,
-    /// `read_with` and friends. On `WouldBlock` the readiness is cleared, so
-    /// a following `readable().await` really waits for a new edge.
-    #[cfg(feature = "net")]
-    pub(crate) fn try_io<R>(
-        &self,
-        dir: Direction,
-        op: impl FnOnce() -> io::Result<R>,
-    ) -> io::Result<R> {
-        let tick = self.io.state.get().tick();
-        let result = op();
-        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
-            self.clear_readiness(ReadyEvent { tick, dir });
+    /// Removes a future's keyed waiter: called when the future is dropped.
+    pub(crate) fn forget(&self, key: &mut WaitKey) {
+        self.io.waiters.forget(key);
+    }
+
+    /// Leaves epoll and the reactor's slab, and drops every waiter. Must
+    /// run while the fd is still open (a closed fd number may already name
+    /// another source). Idempotent.
+    pub(crate) fn deregister(&mut self) {
+        if !self.live {
+            return;
         }
-        result
+        self.live = false;
+        self.reactor.deregister(self.slot, self.fd);
+        // Dropped after every borrow: they may hold foreign wakers.
+        drop(self.io.waiters.clear());
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.reactor.deregister(self.slot, self.fd);
+        // The owner deregisters first (see the invariant); this is only a
+        // backstop, for an owner that failed between the two steps.
+        self.deregister();
     }
+}
+
+#[cold]
+#[inline(never)]
+fn not_running(life: Life) -> io::Error {
+    let msg = match life {
+        Life::Closed => {
+            "this I/O object belongs to an ember runtime that has been dropped: an I/O \
+             object works only inside the runtime that created it, so create it inside \
+             the `block_on` that uses it (or keep one `Runtime` and call its `block_on`)"
+        }
+        _ => {
+            "this I/O object belongs to an ember runtime that is not running: an I/O \
+             object works only inside the `block_on` of the runtime that created it, \
+             so use it there (or create it on the runtime that polls it)"
+        }
+    };
+    io::Error::other(msg)
 }

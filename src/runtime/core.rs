@@ -136,7 +136,7 @@ impl Core {
     /// A local wake (or an abort, with `front`).
     pub(crate) fn push(&self, entry: Entry, front: bool) {
         bump(&self.stats.local_wakes, 1);
-        super::trace::wake(entry, false);
+        super::trace::wake(super::waker::traced(entry), false);
         let mut queue = self.queue.borrow_mut();
         if front {
             queue.push_front(entry);
@@ -181,7 +181,7 @@ impl Core {
             task: task.clone(),
         });
         drop(tasks);
-        super::trace::spawn(entry, task.header().spawned_at);
+        super::trace::spawn(super::waker::traced(entry), task.header().spawned_at);
         self.queue.borrow_mut().push_back(entry);
         JoinHandle::new(task)
     }
@@ -196,7 +196,12 @@ impl Core {
         let started = super::trace::poll_start();
         let completed = task.run(&self.reactor);
         if let Some(started) = started {
-            super::trace::poll_end(entry, task.header().spawned_at, started, completed);
+            super::trace::poll_end(
+                super::waker::traced(entry),
+                task.header().spawned_at,
+                started,
+                completed,
+            );
         }
         if completed {
             self.complete(entry, task);
@@ -285,6 +290,9 @@ impl Core {
     /// destructor may spawn; such tasks are dropped at once, see `spawn`).
     pub(crate) fn shutdown(&self) {
         self.shutting_down.set(true);
+        // Sources still alive (held by tasks dropped below, or moved out of
+        // the runtime) fail from now on instead of waiting forever.
+        self.reactor.set_life(crate::reactor::Life::Closed);
         // In case `block_on`'s future panicked in its poll.
         self.reactor.clear_current();
         // The pool first: a destructor below that calls `spawn_blocking`

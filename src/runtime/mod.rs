@@ -45,14 +45,13 @@ mod join;
 mod queue;
 mod stats;
 mod task;
-pub(crate) mod trace;
 mod waker;
+
+pub(crate) use crate::trace;
 
 pub use blocking::{spawn_blocking, BLOCKING_KEEP_ALIVE};
 pub use join::{JoinError, JoinHandle};
-pub(crate) use queue::RunQueue;
 pub use stats::{stats, Stats};
-pub(crate) use waker::Entry;
 
 use std::future::Future;
 use std::io;
@@ -62,7 +61,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use self::core::{Core, POLLS_PER_IO_CHECK};
-use crate::reactor::Reactor;
+use crate::reactor::{Life, Reactor};
 use waker::MAIN_SLOT;
 
 /// An ember runtime: an executor and a reactor on the current thread.
@@ -172,6 +171,7 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let called_at = std::panic::Location::caller();
         let _enter = context::enter(&self.core);
+        let _running = Running::new(&self.core.reactor);
         // A main future that panicked in an earlier call left its
         // announcement behind (see `Reactor::clear_current`).
         self.core.reactor.clear_current();
@@ -197,7 +197,7 @@ impl Runtime {
                     let poll = future.as_mut().poll(&mut cx);
                     core.reactor.clear_current();
                     if let Some(started) = started {
-                        trace::poll_end(entry, called_at, started, poll.is_ready());
+                        trace::poll_end(waker::traced(entry), called_at, started, poll.is_ready());
                     }
                     if let Poll::Ready(output) = poll {
                         return output;
@@ -222,6 +222,23 @@ impl Runtime {
         if let Err(e) = self.core.turn(may_block) {
             panic!("ember: epoll_wait failed, the runtime cannot go on: {e}");
         }
+    }
+}
+
+/// Tells the reactor its runtime runs, for as long as `block_on` does
+/// (returning or unwinding): its sources may wait only then.
+struct Running<'a>(&'a Reactor);
+
+impl Running<'_> {
+    fn new(reactor: &Reactor) -> Running<'_> {
+        reactor.set_life(Life::Running);
+        Running(reactor)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.set_life(Life::Idle);
     }
 }
 

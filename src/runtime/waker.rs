@@ -29,11 +29,17 @@ use std::task::Wake;
 use super::queue::RunQueue;
 use crate::sys::eventfd::EventFd;
 
-/// A run-queue entry: a task's slab slot and its unique id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
-    pub(crate) slot: usize,
-    pub(crate) id: u64,
+/// A run-queue entry: a task's slab slot and its unique id. The reactor
+/// defines it (it stores one for each waiting task and hands it back), and
+/// the executor queues it as it comes.
+pub(crate) use crate::reactor::TaskRef as Entry;
+
+/// How `EMBER_TRACE` names the task of `entry`.
+pub(crate) fn traced(entry: Entry) -> crate::trace::Task {
+    crate::trace::Task {
+        id: entry.id,
+        main: entry.slot == MAIN_SLOT,
+    }
 }
 
 /// The slot that stands for the future given to `block_on`.
@@ -108,7 +114,10 @@ impl Shared {
         self.pending.store(false, Ordering::SeqCst);
         remote.rung = false;
         let n = remote.queue.len();
-        out.extend(remote.queue.drain(..));
+        // Traced when they were made (`wake_by_ref`), so queued plainly.
+        for entry in remote.queue.drain(..) {
+            out.push_back(entry);
+        }
         for entry in remote.aborts.drain(..).rev() {
             out.push_front(entry);
         }
@@ -257,7 +266,7 @@ impl Wake for WakeHandle {
         }
         let entry = self.entry();
         if !super::context::schedule_local(&self.shared, entry, false) {
-            super::trace::wake(entry, true);
+            super::trace::wake(traced(entry), true);
             self.shared.schedule_remote(entry);
         }
     }

@@ -266,6 +266,12 @@ impl Socket {
         Ok((n, unix_addr::from_raw(&storage, len)?))
     }
 
+    /// [`recv_from_unix`](Self::recv_from_unix) with `MSG_PEEK`.
+    pub(crate) fn peek_from_unix(&self, buf: &mut [u8]) -> io::Result<(usize, UnixAddr)> {
+        let (n, storage, len) = self.recv_from_raw(buf, libc::MSG_PEEK)?;
+        Ok((n, unix_addr::from_raw(&storage, len)?))
+    }
+
     fn recv_from_raw(
         &self,
         buf: &mut [u8],
@@ -351,6 +357,18 @@ impl Socket {
         // SAFETY: `msg` points at `msg_iovlen` live iovecs that describe
         // readable memory borrowed for the duration of the call.
         let n = cvt_retry(|| unsafe { libc::sendmsg(self.raw(), &msg, libc::MSG_NOSIGNAL) })?;
+        Ok(n as usize)
+    }
+
+    /// Vectored receive (`readv(2)`), into at most [`MAX_IOV`] slices.
+    pub(crate) fn recv_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        let n = bufs.len().min(MAX_IOV) as libc::c_int;
+        // SAFETY: `IoSliceMut` is guaranteed ABI-compatible with `iovec` on
+        // Unix; the first `n` of them describe writable memory borrowed
+        // for the duration of the call.
+        let n = cvt_retry(|| unsafe {
+            libc::readv(self.raw(), bufs.as_ptr() as *const libc::iovec, n)
+        })?;
         Ok(n as usize)
     }
 

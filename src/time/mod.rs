@@ -76,7 +76,7 @@ pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 // `net`'s pauses (after running out of fds, between Unix connect retries).
 #[cfg(all(feature = "net", not(feature = "time")))]
-pub(crate) use sleep::{sleep, Sleep};
+pub(crate) use sleep::{sleep, sleep_until, Sleep};
 #[cfg(feature = "time")]
 pub use std::time::Instant;
 #[cfg(feature = "time")]

@@ -1,23 +1,19 @@
 //! `TcpListener`: a listening TCP socket, registered with the reactor.
 //!
-//! Created by `bind` or from a std listener; hands out `TcpStream`s. Relies
-//! on the registration's `poll_io` for `EAGAIN`, and on a timer for the one
-//! error that must not be retried at once (running out of fds).
+//! Created by `bind` or from a std listener; hands out `TcpStream`s. What
+//! it shares with `UnixListener` (the accept loop, the pause after running
+//! out of fds, the `Accept` future and `Incoming` stream) is written once
+//! in `net/accept.rs`; this file keeps binding and addresses.
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::pin::Pin;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use futures_core::Stream;
-
 use super::TcpStream;
-use crate::net::accept::AcceptBackoff;
-use crate::reactor::Registration;
+use crate::net::accept::{AcceptWait, Listener};
 use crate::sys::socket::Socket;
 
 /// The kernel's queue of connections not yet accepted.
@@ -58,11 +54,7 @@ pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct TcpListener {
-    // Declared first: it must deregister before `socket` closes the fd.
-    reg: Registration,
-    socket: Socket,
-    /// Set after `EMFILE`/`ENFILE`: no accept before it fires.
-    backoff: AcceptBackoff,
+    inner: Listener,
 }
 
 impl TcpListener {
@@ -90,11 +82,8 @@ impl TcpListener {
     }
 
     fn from_socket(socket: Socket) -> io::Result<TcpListener> {
-        let reg = Registration::new(socket.as_raw_fd())?;
         Ok(TcpListener {
-            reg,
-            socket,
-            backoff: AcceptBackoff::default(),
+            inner: Listener::new(socket)?,
         })
     }
 
@@ -106,97 +95,31 @@ impl TcpListener {
         TcpListener::from_socket(Socket::from_owned(OwnedFd::from(listener))?)
     }
 
-    /// Accepts a connection: the new stream and its peer's address.
-    ///
-    /// When the process or the system is out of file descriptors
-    /// (`EMFILE`, `ENFILE`) the error is returned, and the next call waits
-    /// [`ACCEPT_BACKOFF`] before trying again, so an accept loop that logs
-    /// errors and goes on never spins; the connection that could not be
-    /// accepted stays queued and is accepted once fds are free.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before it completes, no connection was
-    /// taken from the queue.
-    pub fn accept(&self) -> Accept<'_> {
-        Accept { listener: self }
-    }
-
-    /// The accepted connections, as a `Stream`. Errors are items; the
-    /// stream never ends.
-    ///
-    /// # Cancel safety
-    /// Cancel safe, as [`accept`](Self::accept).
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
+    /// Deregisters the listener and returns it as a std listener (still
+    /// non-blocking).
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        let socket = self.inner.io.into_inner();
+        Ok(std::net::TcpListener::from(socket.into_owned()))
     }
 
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket.local_addr()
+        self.inner.io.get_ref().local_addr()
     }
 
-    /// `Ready` with a connection, or stores the waker.
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let accepted = ready!(self
-            .backoff
-            .poll_accept(cx, &self.reg, || self.socket.accept()));
+    fn poll_accept_with(
+        &self,
+        cx: &mut Context<'_>,
+        wait: Option<&mut AcceptWait>,
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let accepted = ready!(self.inner.poll_accept(cx, wait, Socket::accept));
         Poll::Ready(
             accepted.and_then(|(socket, addr)| TcpStream::from_socket(socket).map(|s| (s, addr))),
         )
     }
 }
 
-/// Future of [`TcpListener::accept`].
-///
-/// # Cancel safety
-/// Cancel safe: if dropped before it completes, no connection was taken
-/// from the queue.
-#[derive(Debug)]
-#[must_use = "futures do nothing unless awaited"]
-pub struct Accept<'a> {
-    listener: &'a TcpListener,
-}
-
-impl Future for Accept<'_> {
-    type Output = io::Result<(TcpStream, SocketAddr)>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.listener.poll_accept(cx)
-    }
-}
-
-/// Stream of [`TcpListener::incoming`].
-///
-/// # Cancel safety
-/// Cancel safe: dropping it, or a `next()` on it, before a connection comes
-/// takes nothing from the queue.
-#[derive(Debug)]
-#[must_use = "streams do nothing unless polled"]
-pub struct Incoming<'a> {
-    listener: &'a TcpListener,
-}
-
-impl Stream for Incoming<'_> {
-    type Item = io::Result<TcpStream>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener
-            .poll_accept(cx)
-            .map(|r| Some(r.map(|(stream, _)| stream)))
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.as_raw_fd()
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.as_fd()
-    }
-}
+crate::net::accept::listener_futures!(TcpListener, TcpStream, SocketAddr);
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

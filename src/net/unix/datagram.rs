@@ -1,21 +1,22 @@
 //! `UnixDatagram`: a Unix-domain datagram socket, registered with the
 //! reactor.
 //!
-//! Created by `bind`, `unbound`, `pair` or from a std socket. The same
-//! shape as `UdpSocket`: every send and receive goes through `poll_io`,
-//! never with the short-read rule (a datagram read is short by nature), so
-//! readiness is cleared only by `EAGAIN`.
+//! Created by `bind`, `unbound`, `pair` or from a std socket. A thin type
+//! over `Registered<Socket>`; what it shares with `UdpSocket` (connected
+//! sends and receives, readiness, the `try_*` family) is written once in
+//! `net/datagram.rs`, and this file keeps what takes or returns a Unix
+//! address.
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 use std::task::{Context, Poll};
 
 use super::SocketAddr;
-use crate::reactor::{Direction, Registration};
+use crate::io::registered::Registered;
+use crate::reactor::Direction;
 use crate::sys::socket::{Kind, Socket};
 
 /// A Unix-domain datagram socket.
@@ -63,9 +64,7 @@ use crate::sys::socket::{Kind, Socket};
 /// readiness, whatever the runtime. To talk to one busy receiver, prefer
 /// [`connect`](Self::connect) and [`send`](Self::send).
 pub struct UnixDatagram {
-    // Declared first: it must deregister before `socket` closes the fd.
-    reg: Registration,
-    socket: Socket,
+    io: Registered<Socket>,
 }
 
 impl UnixDatagram {
@@ -117,8 +116,9 @@ impl UnixDatagram {
     }
 
     fn from_socket(socket: Socket) -> io::Result<UnixDatagram> {
-        let reg = Registration::new(socket.as_raw_fd())?;
-        Ok(UnixDatagram { reg, socket })
+        Ok(UnixDatagram {
+            io: Registered::new(socket)?,
+        })
     }
 
     /// Wraps a std socket, making it non-blocking.
@@ -132,9 +132,9 @@ impl UnixDatagram {
     /// Deregisters the socket and returns it as a std socket (still
     /// non-blocking).
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
-        let UnixDatagram { reg, socket } = self;
-        drop(reg);
-        Ok(std::os::unix::net::UnixDatagram::from(socket.into_owned()))
+        Ok(std::os::unix::net::UnixDatagram::from(
+            self.io.into_inner().into_owned(),
+        ))
     }
 
     /// Sets the default destination of [`send`](Self::send) to the socket
@@ -147,42 +147,23 @@ impl UnixDatagram {
 
     /// [`connect`](Self::connect) to `addr`, which may be an abstract name.
     pub fn connect_addr(&self, addr: &SocketAddr) -> io::Result<()> {
-        self.socket.connect_unix(addr)
+        self.io.get_ref().connect_unix(addr)
     }
 
     /// The address the socket is bound to (unnamed if it is not).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket.local_addr_unix()
+        self.io.get_ref().local_addr_unix()
     }
 
     /// The address it is connected to; `NotConnected` if none.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.socket.peer_addr_unix()
+        self.io.get_ref().peer_addr_unix()
     }
 
     /// Shuts down the read side, the write side, or both. After a write
     /// shutdown, sends fail with `BrokenPipe` (never `SIGPIPE`).
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.socket.shutdown(how)
-    }
-
-    /// Sends `buf` as one datagram to the connected peer; returns its
-    /// length. A datagram larger than the socket's send buffer is an error
-    /// (`EMSGSIZE`), never split.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before it completes, nothing was sent.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
-    }
-
-    /// Receives one datagram from the connected peer; returns its length,
-    /// truncated to `buf.len()` (see the type's docs).
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before it completes, no datagram was taken.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        self.io.get_ref().shutdown(how)
     }
 
     /// Sends `buf` as one datagram to the socket bound at `path`.
@@ -199,7 +180,9 @@ impl UnixDatagram {
     /// # Cancel safety
     /// Cancel safe: if dropped before it completes, nothing was sent.
     pub async fn send_to_addr(&self, buf: &[u8], target: &SocketAddr) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+        self.io
+            .async_io(Direction::Write, |s| s.send_to_unix(buf, target))
+            .await
     }
 
     /// Receives one datagram; returns its length (truncated to
@@ -209,21 +192,20 @@ impl UnixDatagram {
     /// # Cancel safety
     /// Cancel safe: if dropped before it completes, no datagram was taken.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        self.io
+            .async_io(Direction::Read, |s| s.recv_from_unix(buf))
+            .await
     }
 
-    /// `Ready` once `buf` went out to the connected peer; stores the waker
-    /// otherwise.
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.reg
-            .poll_io(cx, Direction::Write, || self.socket.send(buf), |_| false)
-    }
-
-    /// `Ready` with one datagram from the connected peer; stores the waker
-    /// otherwise.
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.reg
-            .poll_io(cx, Direction::Read, || self.socket.recv(buf), |_| false)
+    /// Like [`recv_from`](Self::recv_from), but leaves the datagram queued:
+    /// the next receive gets it again.
+    ///
+    /// # Cancel safety
+    /// Cancel safe.
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .async_io(Direction::Read, |s| s.peek_from_unix(buf))
+            .await
     }
 
     /// `Ready` once `buf` went out to `target`; stores the waker otherwise.
@@ -233,12 +215,8 @@ impl UnixDatagram {
         buf: &[u8],
         target: &SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        self.reg.poll_io(
-            cx,
-            Direction::Write,
-            || self.socket.send_to_unix(buf, target),
-            |_| false,
-        )
+        self.io
+            .poll_io_with(cx, Direction::Write, None, |s| s.send_to_unix(buf, target))
     }
 
     /// `Ready` with one datagram and its sender; stores the waker otherwise.
@@ -247,67 +225,30 @@ impl UnixDatagram {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.reg.poll_io(
-            cx,
-            Direction::Read,
-            || self.socket.recv_from_unix(buf),
-            |_| false,
-        )
-    }
-
-    /// Sends to the connected peer without waiting; `WouldBlock` if there
-    /// is no room.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.reg.try_io(Direction::Write, || self.socket.send(buf))
-    }
-
-    /// Receives without waiting; `WouldBlock` if no datagram is queued.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.reg.try_io(Direction::Read, || self.socket.recv(buf))
+        self.io
+            .poll_io_with(cx, Direction::Read, None, |s| s.recv_from_unix(buf))
     }
 
     /// Sends to `target` without waiting; `WouldBlock` if there is no room.
-    pub fn try_send_to(&self, buf: &[u8], target: &SocketAddr) -> io::Result<usize> {
-        self.reg
-            .try_io(Direction::Write, || self.socket.send_to_unix(buf, target))
+    pub fn try_send_to(&self, buf: &[u8], target: impl AsRef<Path>) -> io::Result<usize> {
+        self.try_send_to_addr(buf, &SocketAddr::from_pathname(target)?)
+    }
+
+    /// [`try_send_to`](Self::try_send_to) an address, which may be an
+    /// abstract name.
+    pub fn try_send_to_addr(&self, buf: &[u8], target: &SocketAddr) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, |s| s.send_to_unix(buf, target))
     }
 
     /// Receives one datagram and its sender without waiting; `WouldBlock`
     /// if none is queued.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.reg
-            .try_io(Direction::Read, || self.socket.recv_from_unix(buf))
-    }
-
-    /// Waits until a datagram may be queued. Readiness can be spurious:
-    /// follow it with a `try_recv*` and loop on `WouldBlock`.
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.reg.poll_ready(cx, Direction::Read).map(|_| Ok(()))).await
-    }
-
-    /// Waits until a datagram may be sent; see [`readable`](Self::readable).
-    ///
-    /// # Cancel safety
-    /// Cancel safe.
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.reg.poll_ready(cx, Direction::Write).map(|_| Ok(()))).await
+        self.io.try_io(Direction::Read, |s| s.recv_from_unix(buf))
     }
 }
 
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.as_fd()
-    }
-}
+crate::net::datagram::datagram_socket!(UnixDatagram);
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

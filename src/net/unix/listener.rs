@@ -1,24 +1,19 @@
 //! `UnixListener`: a listening Unix-domain stream socket, registered with
 //! the reactor.
 //!
-//! Created by `bind` or from a std listener; hands out `UnixStream`s. The
-//! same shape as `TcpListener`: `poll_io` for `EAGAIN`, and a timer after
-//! running out of fds. Registered only once it listens: an unconnected
+//! Created by `bind` or from a std listener; hands out `UnixStream`s. What
+//! it shares with `TcpListener` (the accept loop, the pause after running
+//! out of fds, `Accept` and `Incoming`) is written once in `net/accept.rs`. Registered only once it listens: an unconnected
 //! Unix stream socket reports `EPOLLHUP`, which would stick as "closed".
 
 use std::fmt;
-use std::future::Future;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
-use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use futures_core::Stream;
-
 use super::{SocketAddr, UnixStream};
-use crate::net::accept::AcceptBackoff;
-use crate::reactor::Registration;
+use crate::net::accept::{AcceptWait, Listener};
 use crate::sys::socket::{Kind, Socket};
 
 /// The kernel's queue of connections not yet accepted (as for TCP).
@@ -54,11 +49,7 @@ const BACKLOG: i32 = 1024;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct UnixListener {
-    // Declared first: it must deregister before `socket` closes the fd.
-    reg: Registration,
-    socket: Socket,
-    /// Set after `EMFILE`/`ENFILE`: no accept before it fires.
-    backoff: AcceptBackoff,
+    inner: Listener,
 }
 
 impl UnixListener {
@@ -93,11 +84,8 @@ impl UnixListener {
     }
 
     fn from_socket(socket: Socket) -> io::Result<UnixListener> {
-        let reg = Registration::new(socket.as_raw_fd())?;
         Ok(UnixListener {
-            reg,
-            socket,
-            backoff: AcceptBackoff::default(),
+            inner: Listener::new(socket)?,
         })
     }
 
@@ -112,102 +100,28 @@ impl UnixListener {
     /// Deregisters the listener and returns it as a std listener (still
     /// non-blocking).
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
-        let UnixListener { reg, socket, .. } = self;
-        drop(reg);
+        let socket = self.inner.io.into_inner();
         Ok(std::os::unix::net::UnixListener::from(socket.into_owned()))
-    }
-
-    /// Accepts a connection: the new stream and its peer's address (usually
-    /// unnamed: clients seldom bind).
-    ///
-    /// Out of file descriptors (`EMFILE`, `ENFILE`), the error is returned
-    /// and the next call first waits
-    /// [`ACCEPT_BACKOFF`](crate::net::tcp::ACCEPT_BACKOFF), exactly as
-    /// [`TcpListener::accept`](crate::net::TcpListener::accept) does.
-    ///
-    /// # Cancel safety
-    /// Cancel safe: if dropped before it completes, no connection was
-    /// taken from the queue.
-    pub fn accept(&self) -> Accept<'_> {
-        Accept { listener: self }
-    }
-
-    /// The accepted connections, as a `Stream`. Errors are items; the
-    /// stream never ends.
-    ///
-    /// # Cancel safety
-    /// Cancel safe, as [`accept`](Self::accept).
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
     }
 
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket.local_addr_unix()
+        self.inner.io.get_ref().local_addr_unix()
     }
 
-    /// `Ready` with a connection, or stores the waker.
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
-        let accepted = ready!(self
-            .backoff
-            .poll_accept(cx, &self.reg, || self.socket.accept_unix()));
+    fn poll_accept_with(
+        &self,
+        cx: &mut Context<'_>,
+        wait: Option<&mut AcceptWait>,
+    ) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let accepted = ready!(self.inner.poll_accept(cx, wait, Socket::accept_unix));
         Poll::Ready(
             accepted.and_then(|(socket, addr)| UnixStream::from_socket(socket).map(|s| (s, addr))),
         )
     }
 }
 
-/// Future of [`UnixListener::accept`].
-///
-/// # Cancel safety
-/// Cancel safe: if dropped before it completes, no connection was taken
-/// from the queue.
-#[derive(Debug)]
-#[must_use = "futures do nothing unless awaited"]
-pub struct Accept<'a> {
-    listener: &'a UnixListener,
-}
-
-impl Future for Accept<'_> {
-    type Output = io::Result<(UnixStream, SocketAddr)>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.listener.poll_accept(cx)
-    }
-}
-
-/// Stream of [`UnixListener::incoming`].
-///
-/// # Cancel safety
-/// Cancel safe: dropping it before a connection comes takes nothing from
-/// the queue.
-#[derive(Debug)]
-#[must_use = "streams do nothing unless polled"]
-pub struct Incoming<'a> {
-    listener: &'a UnixListener,
-}
-
-impl Stream for Incoming<'_> {
-    type Item = io::Result<UnixStream>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener
-            .poll_accept(cx)
-            .map(|r| Some(r.map(|(stream, _)| stream)))
-    }
-}
-
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.as_raw_fd()
-    }
-}
-
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.as_fd()
-    }
-}
+crate::net::accept::listener_futures!(UnixListener, UnixStream, SocketAddr);
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -13,9 +13,8 @@
 //! | --- | --- |
 //! | `listener.rs` | [`UnixListener`] |
 //! | `stream.rs` | [`UnixStream`] |
-//! | `split.rs` | its borrowed and owned halves |
 //! | `datagram.rs` | [`UnixDatagram`] |
-//! | `mod.rs` | addresses (std's [`SocketAddr`]) and the `AddrInUse` message for a file in the way |
+//! | `mod.rs` | addresses (std's [`SocketAddr`]), the `AddrInUse` message for a file in the way, and the stream's halves (declared by `net/split.rs`) |
 //!
 //! # Addresses
 //! An address is std's [`SocketAddr`] (re-exported here), so it moves
@@ -46,17 +45,17 @@
 
 mod datagram;
 mod listener;
-mod split;
 mod stream;
 
 pub use datagram::UnixDatagram;
 pub use listener::{Accept, Incoming, UnixListener};
-pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use std::os::unix::net::SocketAddr;
 pub use stream::UnixStream;
 
 use std::io;
 use std::os::linux::net::SocketAddrExt;
+
+crate::net::split::stream_halves!(UnixStream, SocketAddr);
 
 /// Makes `bind`'s `EADDRINUSE` say what is in the way and what to do; any
 /// other error passes unchanged. The kind stays `AddrInUse`.

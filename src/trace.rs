@@ -1,7 +1,9 @@
 //! `EMBER_TRACE=1`: one line on stderr per step of the loop, so a reader can
 //! watch the runtime work.
 //!
-//! Called from the loop, the reactor and the wakers. The environment is read
+//! Called from the loop, the reactor and the wakers; it sits below both
+//! (it names no type of either, only fds, task ids and `EPOLL*` bits), so
+//! the reactor can trace without knowing the executor. The environment is read
 //! once, when the first runtime is built. Each hook is split in two: an
 //! always-inlined check (one load, one predictable branch) and an
 //! out-of-line `#[cold]` body that formats the line. Keeping the formatting
@@ -18,8 +20,6 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
-
-use super::waker::{Entry, MAIN_SLOT};
 
 static ON: AtomicBool = AtomicBool::new(false);
 static INIT: Once = Once::new();
@@ -78,17 +78,17 @@ hook! {
         eprintln!("ember:   event: remote-wake bell");
     }
 
-    fn wake / wake_slow(entry: Entry, remote: bool) {
+    fn wake / wake_slow(task: Task, remote: bool) {
         let from = if remote {
             format!("from thread {:?}", std::thread::current().id())
         } else {
             "on the loop".to_string()
         };
-        eprintln!("ember: wake {} {from}", name(entry));
+        eprintln!("ember: wake {} {from}", name(task));
     }
 
-    fn spawn / spawn_slow(entry: Entry, at: &Location<'_>) {
-        eprintln!("ember: spawn {} at {at}", name(entry));
+    fn spawn / spawn_slow(task: Task, at: &Location<'_>) {
+        eprintln!("ember: spawn {} at {at}", name(task));
     }
 
     fn timer_fired / timer_fired_slow() {
@@ -110,20 +110,28 @@ pub(crate) fn poll_start() -> Option<Instant> {
 /// caller checks, so that it computes `at` only when tracing.)
 #[cold]
 #[inline(never)]
-pub(crate) fn poll_end(entry: Entry, at: &Location<'_>, started: Instant, done: bool) {
+pub(crate) fn poll_end(task: Task, at: &Location<'_>, started: Instant, done: bool) {
     let what = if done { "ready" } else { "pending" };
     let took = started.elapsed();
     eprintln!(
         "ember: poll {} (spawned at {at}) -> {what} in {took:?}",
-        name(entry)
+        name(task)
     );
 }
 
-fn name(entry: Entry) -> String {
-    if entry.slot == MAIN_SLOT {
+/// What a line calls a task: its id, and whether it is the future given
+/// to `block_on` rather than a spawned task.
+#[derive(Clone, Copy)]
+pub(crate) struct Task {
+    pub(crate) id: u64,
+    pub(crate) main: bool,
+}
+
+fn name(task: Task) -> String {
+    if task.main {
         "block_on future".to_string()
     } else {
-        format!("task {}", entry.id)
+        format!("task {}", task.id)
     }
 }
 

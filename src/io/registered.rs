@@ -48,6 +48,7 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
+use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, RawFd};
 use std::task::{ready, Context, Poll};
 
@@ -56,11 +57,14 @@ use crate::reactor::{Direction, ReadyEvent, Registration, WaitKey};
 /// A value owning an fd, registered with the reactor (see the module docs).
 ///
 /// # Invariant
-/// `io` is `Some` from `new` until `into_inner` or `drop`, which
-/// deregister first; while it is `Some`, its fd is the one registered.
+/// `io` is live (not yet dropped or moved out) for as long as the
+/// `Registered` is; it leaves only through `into_inner` or `drop`, each of
+/// which deregisters first and then takes it exactly once. (`ManuallyDrop`
+/// rather than `Option`: the accessors sit on every socket operation, and
+/// an `Option` would check for `None` in each.)
 pub(crate) struct Registered<T> {
     reg: Registration,
-    io: Option<T>,
+    io: ManuallyDrop<T>,
 }
 
 impl<T: AsRawFd> Registered<T> {
@@ -73,7 +77,10 @@ impl<T: AsRawFd> Registered<T> {
     pub(crate) fn new(io: T) -> io::Result<Registered<T>> {
         let reactor = crate::runtime::current_reactor();
         let reg = Registration::new(reactor, io.as_raw_fd())?;
-        Ok(Registered { reg, io: Some(io) })
+        Ok(Registered {
+            reg,
+            io: ManuallyDrop::new(io),
+        })
     }
 }
 
@@ -81,28 +88,28 @@ impl<T> Registered<T> {
     /// The value.
     #[inline]
     pub(crate) fn get_ref(&self) -> &T {
-        match &self.io {
-            Some(io) => io,
-            None => unreachable!("a `Registered` is used after `into_inner`"),
-        }
+        &self.io
     }
 
     /// The value, mutably. Its fd must stay the one registered.
     #[inline]
     pub(crate) fn get_mut(&mut self) -> &mut T {
-        match &mut self.io {
-            Some(io) => io,
-            None => unreachable!("a `Registered` is used after `into_inner`"),
-        }
+        &mut self.io
     }
 
     /// Deregisters and gives the value back, its fd still open.
     pub(crate) fn into_inner(mut self) -> T {
         self.reg.deregister();
-        match self.io.take() {
-            Some(io) => io,
-            None => unreachable!("a `Registered` is used after `into_inner`"),
-        }
+        // SAFETY: `io` is live (the invariant), and this is the one place
+        // besides `drop` that takes it; `forget` below keeps `drop` from
+        // running, so it is taken exactly once. The registration, already
+        // deregistered, is dropped by hand for the same reason.
+        let io = unsafe { ManuallyDrop::take(&mut self.io) };
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the
+        // registration is read out of it once and dropped here.
+        drop(unsafe { std::ptr::read(&this.reg) });
+        io
     }
 
     /// `Ok` while the owning runtime runs (see `Registration::check`); for
@@ -159,7 +166,7 @@ impl<T> Registered<T> {
     // `#[inline]` on this and the registration's `poll_ready` and
     // `clear_readiness`: they are the hot path of every socket operation
     // (see `bench/optimisations.md`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -181,10 +188,7 @@ impl<T> Registered<T> {
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         let Registered { reg, io } = self;
-        let io = match io {
-            Some(io) => io,
-            None => unreachable!("a `Registered` is used after `into_inner`"),
-        };
+        let io = &mut **io;
         poll_io(reg, cx, dir, None, || op(io), drained)
     }
 
@@ -245,10 +249,7 @@ impl<T> Registered<T> {
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
         let Registered { reg, io } = self;
-        let io = match io {
-            Some(io) => io,
-            None => unreachable!("a `Registered` is used after `into_inner`"),
-        };
+        let io = &mut **io;
         let mut wait = Wait::new(reg);
         poll_fn(|cx| poll_io(wait.reg, cx, dir, Some(&mut wait.key), || op(io), |_| false)).await
     }
@@ -273,7 +274,7 @@ impl<T> Registered<T> {
 
 /// The loop itself; `op` makes the syscall on whatever borrow of the
 /// value its caller holds.
-#[inline]
+#[inline(always)]
 fn poll_io<R>(
     reg: &Registration,
     cx: &mut Context<'_>,
@@ -322,6 +323,9 @@ impl<T> Drop for Registered<T> {
     fn drop(&mut self) {
         // Leave epoll while the fd is open; the value (and fd) drops after.
         self.reg.deregister();
+        // SAFETY: `io` is live (the invariant) and `drop` runs once; after
+        // it nothing touches `io` again.
+        unsafe { ManuallyDrop::drop(&mut self.io) };
     }
 }
 
@@ -333,6 +337,6 @@ impl<T: AsRawFd> AsRawFd for Registered<T> {
 
 impl<T: fmt::Debug> fmt::Debug for Registered<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Registered").field(&self.io).finish()
+        f.debug_tuple("Registered").field(&*self.io).finish()
     }
 }

@@ -99,6 +99,19 @@ pub(crate) struct TaskRef {
     pub(crate) id: u64,
 }
 
+impl TaskRef {
+    /// The slot reserved for the future given to `block_on`.
+    pub(crate) const MAIN_SLOT: usize = usize::MAX;
+
+    /// How `EMBER_TRACE` names this task.
+    pub(crate) fn traced(self) -> crate::trace::Task {
+        crate::trace::Task {
+            id: self.id,
+            main: self.slot == Self::MAIN_SLOT,
+        }
+    }
+}
+
 /// Where the runtime that owns the reactor stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Life {
@@ -130,6 +143,10 @@ pub(crate) struct Reactor {
     current: Current,
     /// Whether the owning runtime runs (see [`Life`]).
     life: Cell<Life>,
+    /// The readiness bits a poll may act on: all of them while the runtime
+    /// runs, none otherwise, so that the hot path checks [`Life`] with the
+    /// readiness it reads anyway (see `Registration::poll_ready`).
+    gate: Cell<u32>,
     /// Counters for `runtime::stats()`.
     pub(crate) stats: ReactorStats,
 }
@@ -173,6 +190,32 @@ pub(crate) struct Turn {
     pub(crate) queued: usize,
 }
 
+/// Wakes one waiter of a ready source: a task is handed back through
+/// `woken`, a waker goes into `wakers`, to be woken once no borrow is
+/// held. Returns how many tasks it handed back.
+#[inline(always)]
+fn dispatch<Q: Extend<TaskRef>>(
+    waiter: Waiter,
+    woken: &mut Q,
+    wakers: &mut Vec<Waker>,
+    tracing: bool,
+) -> usize {
+    match waiter {
+        Waiter::Nobody => 0,
+        Waiter::Task(task) => {
+            if tracing {
+                crate::trace::wake(task.traced(), false);
+            }
+            woken.extend(Some(task));
+            1
+        }
+        Waiter::Waker(waker) => {
+            wakers.push(waker);
+            0
+        }
+    }
+}
+
 impl Reactor {
     pub(crate) fn new(event_capacity: usize) -> io::Result<Reactor> {
         Ok(Reactor {
@@ -188,6 +231,7 @@ impl Reactor {
                 task: Cell::new(TaskRef { slot: 0, id: 0 }),
             },
             life: Cell::new(Life::Idle),
+            gate: Cell::new(0),
             stats: ReactorStats::default(),
         })
     }
@@ -208,6 +252,8 @@ impl Reactor {
     pub(crate) fn set_life(&self, life: Life) {
         if self.life.get() != Life::Closed {
             self.life.set(life);
+            self.gate
+                .set(if life == Life::Running { u32::MAX } else { 0 });
         }
     }
 
@@ -239,6 +285,7 @@ impl Reactor {
             // No user code runs while these are borrowed.
             let sources = self.sources.borrow();
             let mut woken = woken.borrow_mut();
+            let tracing = crate::trace::on();
             for (token, bits) in events.iter() {
                 if token == WAKE_TOKEN {
                     crate::trace::bell();
@@ -251,25 +298,24 @@ impl Reactor {
                     Some(io) if io.generation == generation => io,
                     _ => continue, // an event for a source that has gone
                 };
-                crate::trace::event(io.fd, bits);
+                if tracing {
+                    crate::trace::event(io.fd, bits);
+                }
                 let bits = Ready::from_epoll(bits);
                 io.state.set(io.state.get().with_event(bits));
                 let read = bits.intersects(Ready::satisfies(Direction::Read));
                 let write = bits.intersects(Ready::satisfies(Direction::Write));
-                // One task waiting on both directions (or twice on one) is
-                // handed back once per event.
-                let mut last = None;
-                io.waiters.take(read, write, |waiter| match waiter {
-                    Waiter::Nobody => {}
-                    Waiter::Task(task) => {
-                        if last != Some(task) {
-                            last = Some(task);
-                            woken.extend(Some(task));
-                            queued += 1;
-                        }
-                    }
-                    Waiter::Waker(waker) => wakers.push(waker),
-                });
+                // A task waiting on both directions (or twice on one) is
+                // handed back twice: the executor polls it twice, which
+                // costs less than looking for it here on every event.
+                let (r, w) = io.waiters.take_polled(read, write);
+                queued += dispatch(r, &mut *woken, &mut wakers, tracing);
+                queued += dispatch(w, &mut *woken, &mut wakers, tracing);
+                if io.waiters.any_keyed() {
+                    io.waiters.take_keyed(read, write, |waiter| {
+                        queued += dispatch(waiter, &mut *woken, &mut wakers, tracing);
+                    });
+                }
             }
         }
         drop(events);

@@ -74,17 +74,26 @@ impl Registration {
     /// charges the task's budget: a task that has done
     /// [`BUDGET`](super::BUDGET) operations in this poll gets `Pending`
     /// (and is woken at once), so it yields to the others.
-    #[inline]
+    // Always inlined, with the rare branches (another runtime, an
+    // exhausted budget, a keyed or foreign waiter) out of line: this is on
+    // every socket operation (see `bench/optimisations.md`).
+    #[inline(always)]
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         dir: Direction,
         key: Option<&mut WaitKey>,
     ) -> Poll<io::Result<ReadyEvent>> {
-        self.check()?;
         let state = self.io.state.get();
-        if state.ready().intersects(Ready::satisfies(dir)) {
-            if !self.reactor.consume_budget() {
+        let reactor = &*self.reactor;
+        // The gate is every bit while the runtime runs and none otherwise,
+        // so a poll outside it falls to the waiting branch below, which
+        // says why; the hot path pays one `and` for the check.
+        if state
+            .ready()
+            .intersects(Ready::satisfies(dir).gated(reactor.gate.get()))
+        {
+            if !reactor.consume_budget() {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
@@ -93,13 +102,28 @@ impl Registration {
                 dir,
             }));
         }
+        self.check()?;
         let waker = cx.waker();
-        let own = self.reactor.own_task(waker);
+        match (key, reactor.own_task(waker)) {
+            (None, Some(task)) => self.io.waiters.set_task(dir, task),
+            (key, own) => self.wait_slow(key, dir, waker, own),
+        }
+        Poll::Pending
+    }
+
+    /// Stores a keyed waiter, or a waker that is not the polled task's.
+    #[inline(never)]
+    fn wait_slow(
+        &self,
+        key: Option<&mut WaitKey>,
+        dir: Direction,
+        waker: &std::task::Waker,
+        own: Option<super::TaskRef>,
+    ) {
         match key {
             None => self.io.waiters.set(dir, waker, own),
             Some(key) => self.io.waiters.set_keyed(key, dir, waker, own),
         }
-        Poll::Pending
     }
 
     /// Forgets the readiness `event` licensed, unless a newer event arrived.

@@ -76,12 +76,25 @@ pub(crate) struct Waiters {
     writer: Cell<Waiter>,
     /// Futures' waiters, each with its direction (see the module docs).
     keyed: RefCell<Slab<(Direction, Waiter)>>,
+    /// Whether `keyed` has entries, so that dispatch skips its borrow in
+    /// the common case.
+    any_keyed: Cell<bool>,
 }
 
 impl Waiters {
+    /// Makes the polled task the `poll_*` waiter of `dir`: the hot path,
+    /// no clone, and what drops is usually `Nobody` (or a stale task).
+    #[inline(always)]
+    pub(crate) fn set_task(&self, dir: Direction, task: TaskRef) {
+        let slot = match dir {
+            Direction::Read => &self.reader,
+            Direction::Write => &self.writer,
+        };
+        drop(slot.replace(Waiter::Task(task)));
+    }
+
     /// Makes the poll of `waker` the `poll_*` waiter of `dir`. The waiter
     /// it replaces (usually `Nobody`) is dropped with no borrow held.
-    #[inline]
     pub(crate) fn set(&self, dir: Direction, waker: &Waker, own: Option<TaskRef>) {
         let slot = match dir {
             Direction::Read => &self.reader,
@@ -125,6 +138,7 @@ impl Waiters {
             Some(entry) => std::mem::replace(entry, (dir, new)).1,
             None => {
                 key.0 = Some(keyed.insert((dir, new)));
+                self.any_keyed.set(true);
                 Waiter::Nobody
             }
         };
@@ -135,27 +149,44 @@ impl Waiters {
     /// Removes the keyed waiter `key`, if it was ever stored.
     pub(crate) fn forget(&self, key: &mut WaitKey) {
         if let Some(k) = key.0.take() {
-            let removed = self.keyed.borrow_mut().try_remove(k);
+            let mut keyed = self.keyed.borrow_mut();
+            let removed = keyed.try_remove(k);
+            self.any_keyed.set(!keyed.is_empty());
+            drop(keyed);
             // Dropped after the borrow: it may hold a foreign waker.
             drop(removed);
         }
     }
 
-    /// Takes every waiter that readiness in `read`/`write` satisfies and
-    /// passes each to `wake`, leaving `Nobody` behind (keyed entries keep
-    /// their key, so their futures can wait again).
-    #[inline]
-    pub(crate) fn take(&self, read: bool, write: bool, mut wake: impl FnMut(Waiter)) {
-        if read {
-            wake(self.reader.take());
-        }
-        if write {
-            wake(self.writer.take());
-        }
+    /// Takes the `poll_*` waiters that readiness in `read`/`write`
+    /// satisfies, leaving `Nobody` behind.
+    #[inline(always)]
+    pub(crate) fn take_polled(&self, read: bool, write: bool) -> (Waiter, Waiter) {
+        let r = if read {
+            self.reader.take()
+        } else {
+            Waiter::Nobody
+        };
+        let w = if write {
+            self.writer.take()
+        } else {
+            Waiter::Nobody
+        };
+        (r, w)
+    }
+
+    /// Whether any future waits here (so dispatch must look at them).
+    #[inline(always)]
+    pub(crate) fn any_keyed(&self) -> bool {
+        self.any_keyed.get()
+    }
+
+    /// Takes every keyed waiter that readiness in `read`/`write` satisfies
+    /// and passes each to `wake`, leaving `Nobody` behind (the entries keep
+    /// their keys, so their futures can wait again).
+    #[inline(never)]
+    pub(crate) fn take_keyed(&self, read: bool, write: bool, mut wake: impl FnMut(Waiter)) {
         let mut keyed = self.keyed.borrow_mut();
-        if keyed.is_empty() {
-            return;
-        }
         for (_, (dir, waiter)) in keyed.iter_mut() {
             let hit = match dir {
                 Direction::Read => read,
@@ -170,6 +201,7 @@ impl Waiters {
     /// Empties every slot (the source is leaving the reactor). The
     /// waiters are returned so the caller drops them with no borrow held.
     pub(crate) fn clear(&self) -> (Waiter, Waiter, Slab<(Direction, Waiter)>) {
+        self.any_keyed.set(false);
         (
             self.reader.take(),
             self.writer.take(),
@@ -201,11 +233,17 @@ mod tests {
 
     fn tasks_taken(w: &Waiters, read: bool, write: bool) -> Vec<TaskRef> {
         let mut v = Vec::new();
-        w.take(read, write, |waiter| {
+        let (r, wr) = w.take_polled(read, write);
+        let mut push = |waiter| {
             if let Waiter::Task(t) = waiter {
                 v.push(t)
             }
-        });
+        };
+        push(r);
+        push(wr);
+        if w.any_keyed() {
+            w.take_keyed(read, write, push);
+        }
         v
     }
 
@@ -242,7 +280,7 @@ mod tests {
         let last = Waker::from(count.clone());
         w.set_keyed(&mut key, Direction::Read, &last, None);
         assert_eq!(w.keyed.borrow().len(), 1);
-        w.take(true, false, |waiter| {
+        w.take_keyed(true, false, |waiter| {
             if let Waiter::Waker(waker) = waiter {
                 waker.wake()
             }

@@ -82,15 +82,11 @@ impl RunQueue {
     }
 }
 
-/// How the reactor hands back the tasks an event woke (and the remote
-/// queue its wakes): each is traced as a local wake and queued.
+/// How the reactor hands back the tasks an event woke.
 impl Extend<Entry> for RunQueue {
     #[inline]
     fn extend<I: IntoIterator<Item = Entry>>(&mut self, entries: I) {
         for entry in entries {
-            if super::trace::on() {
-                super::trace::wake(super::waker::traced(entry), false);
-            }
             self.push_back(entry);
         }
     }

@@ -36,14 +36,11 @@ pub(crate) use crate::reactor::TaskRef as Entry;
 
 /// How `EMBER_TRACE` names the task of `entry`.
 pub(crate) fn traced(entry: Entry) -> crate::trace::Task {
-    crate::trace::Task {
-        id: entry.id,
-        main: entry.slot == MAIN_SLOT,
-    }
+    entry.traced()
 }
 
 /// The slot that stands for the future given to `block_on`.
-pub(crate) const MAIN_SLOT: usize = usize::MAX;
+pub(crate) const MAIN_SLOT: usize = Entry::MAIN_SLOT;
 
 /// What wakers share with the loop across threads.
 pub(crate) struct Shared {

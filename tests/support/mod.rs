@@ -21,9 +21,20 @@ where
     Fut: Future,
     Fut::Output: Send + 'static,
 {
+    within(limit, move || ember::block_on(make()))
+}
+
+/// Runs `f` in a new thread, and fails the test if it takes longer than
+/// `limit`; for a test that builds and drops its own runtimes. Panics
+/// inside propagate.
+pub fn within<T, F>(limit: Duration, f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
-        let out = ember::block_on(make());
+        let out = f();
         let _ = tx.send(out);
     });
     match rx.recv_timeout(limit) {

@@ -100,6 +100,30 @@ pub fn is_child() -> bool {
     std::env::var_os(CHILD_ENV).is_some()
 }
 
+/// In the parent: runs `test` in a child process (see [`run_in_child`]),
+/// checks that it passed, and returns `false`. In the child: returns `true`
+/// (run the body). For a test whose failure would be an abort, or that
+/// needs a process of its own.
+pub fn in_child(test: &str) -> bool {
+    if is_child() {
+        return true;
+    }
+    let out = run_in_child(test, LIMIT);
+    assert!(
+        out.status.success(),
+        "child test {test} failed: {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A misspelt name would run no test at all, and pass.
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "child ran no test named {test}"
+    );
+    false
+}
+
 /// Re-runs the test named `test` (its full path, e.g. `emfile_is_reported`)
 /// in a child process of the same test binary with [`CHILD_ENV`] set, and
 /// returns its exit status and output. The test checks [`is_child`] to know

@@ -34,23 +34,29 @@ pub(crate) struct EnterGuard(());
 /// # Panics
 /// If a runtime is already running on this thread, or if the thread is
 /// ending (its thread-locals are being destroyed).
+///
+/// Both panics point at the caller of `block_on` (`#[track_caller]` all
+/// the way, and no panic inside a closure).
+#[track_caller]
 pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
     let entered = CURRENT.try_with(|c| {
         if c.borrow().is_some() {
-            panic!(
-                "`block_on` called while an ember runtime is already running on this thread: \
-                 inside async code, `.await` the future (or `ember::spawn` it) instead"
-            );
+            return false;
         }
         c.replace(Some(core.clone()));
+        true
     });
-    if entered.is_err() {
-        panic!(
+    match entered {
+        Ok(true) => EnterGuard(()),
+        Ok(false) => panic!(
+            "`block_on` called while an ember runtime is already running on this thread: \
+             inside async code, `.await` the future (or `ember::spawn` it) instead"
+        ),
+        Err(_) => panic!(
             "`block_on` called while its thread is ending (from a thread-local's destructor, \
              after ember's own was destroyed): run the future before the thread ends"
-        );
+        ),
     }
-    EnterGuard(())
 }
 
 /// Makes `core` the thread's runtime until the guard drops, then restores

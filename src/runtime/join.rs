@@ -169,9 +169,12 @@ impl JoinError {
     /// # Panics
     /// If the task was cancelled rather than panicking; see
     /// [`try_into_panic`](Self::try_into_panic).
+    #[track_caller]
     pub fn into_panic(self) -> Payload {
-        self.try_into_panic()
-            .unwrap_or_else(|_| panic!("`JoinError::into_panic` called on a cancelled task"))
+        match self.try_into_panic() {
+            Ok(payload) => payload,
+            Err(_) => panic!("`JoinError::into_panic` called on a cancelled task"),
+        }
     }
 
     /// The panic's payload, or the error back if the task was cancelled.

@@ -255,8 +255,12 @@ impl std::fmt::Debug for Runtime {
 /// ```
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    let rt = Runtime::new()
-        .unwrap_or_else(|e| panic!("ember::block_on could not create a runtime: {e}"));
+    // A `match`, not `unwrap_or_else`: a panic inside a closure would
+    // report the closure's line instead of the caller's.
+    let rt = match Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => panic!("ember::block_on could not create a runtime: {e}"),
+    };
     rt.block_on(future)
 }
 
@@ -285,14 +289,21 @@ where
     current_core("ember::spawn").spawn(future)
 }
 
+/// The current runtime's core, for whatever needs the thread's runtime.
+///
+/// # Panics
+/// Outside an ember runtime, at the caller's line: the public functions
+/// that lead here are `#[track_caller]` too, and the panic is not inside a
+/// closure (a closure would report its own line).
 #[track_caller]
 pub(crate) fn current_core(what: &str) -> Rc<Core> {
-    context::current().unwrap_or_else(|| {
-        panic!(
+    match context::current() {
+        Some(core) => core,
+        None => panic!(
             "`{what}` called outside an ember runtime: call it from code running \
              inside `ember::block_on` (or `Runtime::block_on`)"
-        )
-    })
+        ),
+    }
 }
 
 /// The current runtime's reactor, for I/O constructors.

@@ -36,7 +36,14 @@
 //! destructors, which frees the registrations they held), shuts the
 //! blocking pool (queued jobs are dropped; running ones finish on their
 //! threads, unwaited), and closes the eventfd; the epoll fd closes with the
-//! reactor, once the last registration that shares it is gone.
+//! reactor, once the last registration that shares it is gone. It works
+//! as well from a thread-local's destructor, after the thread's current
+//! runtime (`context.rs`) is gone.
+//!
+//! A panic in a task becomes its `JoinError`; a panic in other user code
+//! the runtime calls (a waker it wakes, a destructor it runs for nobody) is
+//! contained by `crate::contain` and reported on stderr; the `block_on`
+//! future's own panic propagates.
 
 mod blocking;
 pub(crate) mod context;

@@ -15,7 +15,8 @@
 //!
 //! Relies on nothing but `catch_unwind`; holds no state. Called by the
 //! executor (`runtime/core.rs`, `runtime/task.rs`, `runtime/join.rs`), the
-//! blocking pool, `JoinSet` and the reactor's dispatch.
+//! blocking pool, `JoinSet` and `signal`; meant for the reactor's dispatch
+//! too.
 //!
 //! Production note: tokio catches the same things (`Harness::complete`
 //! wraps the join waker's wake and the output's drop in `catch_unwind`),
@@ -37,8 +38,8 @@ pub(crate) fn wake(waker: Waker) {
 /// Wakes every waker in `wakers`, leaving it empty (its capacity kept). A
 /// waker that panics costs the others nothing: each is woken through
 /// [`wake`].
-// Until the reactor's dispatch calls it (only the tests do for now).
-#[allow(dead_code)]
+// Called by `signal` (and, to come, the reactor's dispatch).
+#[cfg_attr(not(feature = "signal"), allow(dead_code))]
 pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
     for waker in wakers.drain(..) {
         wake(waker);

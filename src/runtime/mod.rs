@@ -169,7 +169,9 @@ impl Runtime {
     /// runtime and run again at the next `block_on`.
     ///
     /// A panic in `future` propagates out of `block_on`; a panic in a task
-    /// is caught and reported through its [`JoinHandle`].
+    /// is caught and reported through its [`JoinHandle`]; a panic in other
+    /// user code the runtime calls (a waker it wakes, the destructor of an
+    /// output nobody reads) is caught and reported in one line on stderr.
     ///
     /// # Panics
     /// If a runtime is already running on this thread, or if `epoll_wait`

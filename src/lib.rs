@@ -83,8 +83,9 @@
 //! - [`signal`]: `ctrl_c`, `Signals`.
 //!
 //! Internal modules: `reactor` (the registry of fds and wakers, and the one
-//! `WouldBlock` loop) and `sys` (every system call). `docs/architecture.md`
-//! draws how the pieces fit.
+//! `WouldBlock` loop), `sys` (every system call) and `contain` (where the
+//! runtime calls user code whose panic must not escape the loop: wakers,
+//! destructors). `docs/architecture.md` draws how the pieces fit.
 //!
 //! # Features
 //! Everything above is on by default (the `full` feature). A program that
@@ -114,6 +115,8 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+// Where user code whose panic must not escape the loop is called.
+mod contain;
 pub mod future;
 pub mod io;
 #[cfg(feature = "net")]

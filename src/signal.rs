@@ -367,17 +367,18 @@ impl Signals {
     }
 }
 
-/// Wakes every listener in the process except `key`, with the lock released.
+/// Wakes every listener in the process except `key`, with the lock
+/// released. The wakers are other listeners' (other tasks', other
+/// runtimes'): one that panics must cost neither the others their wake nor
+/// the polling task its poll, so each is contained.
 fn wake_all_but(key: usize) {
-    let wakers: Vec<Waker> = registry()
+    let mut wakers: Vec<Waker> = registry()
         .wakers
         .iter()
         .filter(|&(k, _)| k != key)
         .filter_map(|(_, w)| w.clone())
         .collect();
-    for waker in wakers {
-        waker.wake();
-    }
+    crate::contain::wake_all(&mut wakers);
 }
 
 impl Stream for Signals {

@@ -44,27 +44,6 @@ where
     }
 }
 
-/// In the parent: runs `test` in a child process and checks it passed,
-/// then returns `false`. In the child: returns `true` (run the body).
-fn in_child(test: &str) -> bool {
-    if support::is_child() {
-        return true;
-    }
-    let out = support::run_in_child(test, support::LIMIT);
-    assert!(
-        out.status.success(),
-        "child test {test} failed\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // A misspelt name would run no test at all, and pass.
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
-        "child ran no test named {test}"
-    );
-    false
-}
-
 /// How many of this process's threads are blocking-pool threads.
 fn pool_threads() -> usize {
     std::fs::read_dir("/proc/self/task")
@@ -190,7 +169,9 @@ fn the_loop_runs_other_tasks_while_a_job_blocks() {
 
 #[test]
 fn connecting_to_localhost_by_name_resolves_on_the_pool_while_another_task_runs() {
-    if !in_child("connecting_to_localhost_by_name_resolves_on_the_pool_while_another_task_runs") {
+    if !support::in_child(
+        "connecting_to_localhost_by_name_resolves_on_the_pool_while_another_task_runs",
+    ) {
         return;
     }
     support::run(support::LIMIT, || async {
@@ -224,7 +205,7 @@ fn connecting_to_localhost_by_name_resolves_on_the_pool_while_another_task_runs(
 
 #[test]
 fn connecting_to_ip_literals_never_leaves_the_loop_thread() {
-    if !in_child("connecting_to_ip_literals_never_leaves_the_loop_thread") {
+    if !support::in_child("connecting_to_ip_literals_never_leaves_the_loop_thread") {
         return;
     }
     support::run(support::LIMIT, || async {
@@ -243,7 +224,7 @@ fn connecting_to_ip_literals_never_leaves_the_loop_thread() {
 
 #[test]
 fn a_bad_port_fails_without_a_lookup() {
-    if !in_child("a_bad_port_fails_without_a_lookup") {
+    if !support::in_child("a_bad_port_fails_without_a_lookup") {
         return;
     }
     support::run(support::LIMIT, || async {
@@ -342,7 +323,7 @@ fn spawn_blocking_outside_a_runtime_panics_with_a_clear_message() {
 
 #[test]
 fn idle_threads_retire_after_the_keep_alive_and_come_back_on_demand() {
-    if !in_child("idle_threads_retire_after_the_keep_alive_and_come_back_on_demand") {
+    if !support::in_child("idle_threads_retire_after_the_keep_alive_and_come_back_on_demand") {
         return;
     }
     let builder = ember::Runtime::builder()
@@ -380,7 +361,8 @@ fn idle_threads_retire_after_the_keep_alive_and_come_back_on_demand() {
 
 #[test]
 fn dropping_the_runtime_stops_its_idle_threads_long_before_the_keep_alive() {
-    if !in_child("dropping_the_runtime_stops_its_idle_threads_long_before_the_keep_alive") {
+    if !support::in_child("dropping_the_runtime_stops_its_idle_threads_long_before_the_keep_alive")
+    {
         return;
     }
     // The default keep-alive is 10 s; the threads must go at once.

@@ -313,10 +313,22 @@ fn a_storm_of_signals_neither_panics_nor_ends_a_sleep_early() {
 }
 
 #[test]
-#[should_panic(expected = "called outside an ember runtime")]
-fn a_sleep_polled_outside_a_runtime_panics_with_a_clear_message() {
-    let mut s = pin!(sleep(Duration::from_secs(1)));
-    let _ = s.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+fn a_sleep_polled_outside_a_runtime_panics_with_a_message_that_says_how_to_fix_it() {
+    let payload = std::panic::catch_unwind(|| {
+        let mut s = pin!(sleep(Duration::from_secs(1)));
+        let _ = s.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    })
+    .expect_err("a sleep that is not due, polled outside a runtime, must panic");
+    let msg = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    assert!(
+        msg.starts_with("`Sleep` polled outside an ember runtime"),
+        "unexpected message: {msg}"
+    );
+    assert!(msg.contains("ember::block_on"), "no fix in: {msg}");
 }
 
 #[test]

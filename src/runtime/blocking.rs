@@ -326,9 +326,12 @@ impl Pool {
             state.queue.drain(..).collect()
         };
         for job in failed {
-            job(Err(format!(
-                "ember::spawn_blocking: could not start a blocking thread: {e}"
-            )));
+            let why = format!("ember::spawn_blocking: could not start a blocking thread: {e}");
+            // Drops the job's captures (user values).
+            crate::contain::call(
+                "the drop of a blocking job that could not start",
+                move || job(Err(why)),
+            );
         }
     }
 
@@ -350,10 +353,12 @@ impl Pool {
 
 /// Drops a job that will not run. Its captures are user values whose
 /// destructors could panic; nobody could catch that usefully here (this runs
-/// inside `Runtime::drop`), so it is caught and forgotten, as for a detached
-/// task's output.
+/// inside `Runtime::drop`), so it is contained, as for a detached task's
+/// output.
 fn drop_quietly(job: Job) {
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(job)));
+    crate::contain::call("the drop of a blocking job that will not run", move || {
+        drop(job)
+    });
 }
 
 impl Drop for Pool {
@@ -370,10 +375,12 @@ impl PoolShared {
         loop {
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
-                // The job catches `f`'s panic itself; this also covers a
-                // panicking destructor of an unclaimed result, which must
-                // not kill the thread without it being counted out.
-                let _ = catch_unwind(AssertUnwindSafe(move || job(Ok(()))));
+                // The job catches `f`'s panic itself; what is left is a
+                // panicking destructor of a result nobody claimed, which
+                // must not kill the thread without it being counted out.
+                crate::contain::call("the drop of a blocking job's unclaimed result", move || {
+                    job(Ok(()))
+                });
                 state = lock(&self.state);
                 continue;
             }

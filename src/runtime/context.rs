@@ -5,6 +5,15 @@
 //! [`swap`] and their guards' drops, through `replace`, so that no user code
 //! ever runs while it is borrowed mutably; every other access is a short
 //! shared borrow.
+//!
+//! # When the thread ends
+//! `CURRENT` is a thread-local, destroyed with the thread, and a `Runtime`
+//! kept in a thread-local of the user's may be dropped after it (the order
+//! is the reverse of first use). Every access but [`enter`]'s therefore
+//! uses `try_with` and reads a destroyed `CURRENT` as "no runtime": the
+//! teardown then runs with no current runtime (a destructor that spawns
+//! panics, and the panic is contained like any other in a destructor)
+//! instead of aborting the process.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -23,18 +32,31 @@ pub(crate) struct EnterGuard(());
 /// Makes `core` the thread's runtime.
 ///
 /// # Panics
-/// If a runtime is already running on this thread.
+/// If a runtime is already running on this thread, or if the thread is
+/// ending (its thread-locals are being destroyed).
+///
+/// Both panics point at the caller of `block_on` (`#[track_caller]` all
+/// the way, and no panic inside a closure).
+#[track_caller]
 pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
-    CURRENT.with(|c| {
+    let entered = CURRENT.try_with(|c| {
         if c.borrow().is_some() {
-            panic!(
-                "`block_on` called while an ember runtime is already running on this thread: \
-                 inside async code, `.await` the future (or `ember::spawn` it) instead"
-            );
+            return false;
         }
         c.replace(Some(core.clone()));
+        true
     });
-    EnterGuard(())
+    match entered {
+        Ok(true) => EnterGuard(()),
+        Ok(false) => panic!(
+            "`block_on` called while an ember runtime is already running on this thread: \
+             inside async code, `.await` the future (or `ember::spawn` it) instead"
+        ),
+        Err(_) => panic!(
+            "`block_on` called while its thread is ending (from a thread-local's destructor, \
+             after ember's own was destroyed): run the future before the thread ends"
+        ),
+    }
 }
 
 /// Makes `core` the thread's runtime until the guard drops, then restores
@@ -42,8 +64,14 @@ pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
 /// runtime's teardown, which may run inside another runtime's task: the
 /// destructors it runs must spawn into, and register with, the dying
 /// runtime, not the one around it.
+///
+/// If the thread is ending and `CURRENT` is already destroyed, does
+/// nothing: the teardown runs with no current runtime.
 pub(crate) fn swap(core: &Rc<Core>) -> SwapGuard {
-    let previous = CURRENT.with(|c| c.replace(Some(core.clone())));
+    let previous = CURRENT
+        .try_with(|c| c.replace(Some(core.clone())))
+        .ok()
+        .flatten();
     SwapGuard { previous }
 }
 

@@ -12,6 +12,12 @@
 //! polled; a removed task is dropped after the slab's borrow ends; wakers
 //! are woken with nothing borrowed. So a task may spawn, wake, abort or drop
 //! other tasks and sockets from `poll` or from `Drop`.
+//!
+//! # Panics in user code
+//! The wakers woken here (a `JoinHandle`'s when its task completes or is
+//! dropped at shutdown, a timer's when it fires) may be anyone's: each is
+//! woken through `contain::wake`, so a panicking one is reported and the
+//! loop (or the teardown) goes on with the rest.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -220,7 +226,7 @@ impl Core {
         bump(&self.stats.completed, 1);
         let header = task.header();
         if let Some(waker) = header.take_join_waker() {
-            waker.wake();
+            crate::contain::wake(waker);
         }
         if header.is(DETACHED) {
             task.drop_output();
@@ -279,9 +285,11 @@ impl Core {
         let n = timers.take_expired(Instant::now(), &mut wakers);
         drop(timers);
         bump(&self.stats.timers_fired, n as u64);
+        // Each waker contained on its own: one that panics neither loses
+        // the others of the batch nor the buffer.
         for waker in wakers.drain(..) {
             super::trace::timer_fired();
-            waker.wake();
+            crate::contain::wake(waker);
         }
         self.fired.set(wakers);
     }
@@ -306,7 +314,7 @@ impl Core {
             for task in &tasks {
                 task.cancel();
                 if let Some(waker) = task.header().take_join_waker() {
-                    waker.wake();
+                    crate::contain::wake(waker);
                 }
                 if task.header().is(DETACHED) {
                     task.drop_output();

@@ -1,7 +1,8 @@
 //! `JoinHandle` and `JoinError`: the user's side of a spawned task.
 //!
 //! Returned by `spawn`; relies on the task cell's flags (`task.rs`) to read
-//! the output only once the task is complete.
+//! the output only once the task is complete, and on `contain` for the
+//! user values its drop disposes of (the output, the waiter's waker).
 
 use std::fmt;
 use std::future::Future;
@@ -17,7 +18,8 @@ use super::task::{JoinTarget, Payload, ABORT, COMPLETE, DETACHED, RUNNING};
 /// Awaiting it gives `Ok(output)`, or `Err(e)` if the task panicked
 /// ([`JoinError::is_panic`]) or was aborted ([`JoinError::is_cancelled`]).
 /// Dropping it *detaches* the task: the task runs on, and its output is
-/// dropped when it completes.
+/// dropped when it completes (or at once, if it has). A panic in the
+/// output's destructor is caught and reported on stderr, wherever it runs.
 ///
 /// `JoinHandle` is `!Send`: tasks live on the thread of their runtime.
 ///
@@ -98,10 +100,17 @@ impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         let h = self.task.header();
         h.set(DETACHED);
-        drop(h.take_join_waker());
+        // The waker and the output are user values. A panic in their
+        // destructors is contained, as for a detached task's output
+        // (`Task::drop_output`): this drop may run while a task unwinds, or
+        // in the runtime's teardown, where a second panic would abort.
+        if let Some(waker) = h.take_join_waker() {
+            crate::contain::call("the drop of a `JoinHandle`'s waker", move || drop(waker));
+        }
         if h.is(COMPLETE) {
             // The output is ours to drop: nobody else will read it.
-            drop(self.task.take_output());
+            let output = self.task.take_output();
+            crate::contain::call("the drop of a task's output", move || drop(output));
         }
     }
 }
@@ -160,9 +169,12 @@ impl JoinError {
     /// # Panics
     /// If the task was cancelled rather than panicking; see
     /// [`try_into_panic`](Self::try_into_panic).
+    #[track_caller]
     pub fn into_panic(self) -> Payload {
-        self.try_into_panic()
-            .unwrap_or_else(|_| panic!("`JoinError::into_panic` called on a cancelled task"))
+        match self.try_into_panic() {
+            Ok(payload) => payload,
+            Err(_) => panic!("`JoinError::into_panic` called on a cancelled task"),
+        }
     }
 
     /// The panic's payload, or the error back if the task was cancelled.

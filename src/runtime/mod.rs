@@ -36,7 +36,14 @@
 //! destructors, which frees the registrations they held), shuts the
 //! blocking pool (queued jobs are dropped; running ones finish on their
 //! threads, unwaited), and closes the eventfd; the epoll fd closes with the
-//! reactor, once the last registration that shares it is gone.
+//! reactor, once the last registration that shares it is gone. It works
+//! as well from a thread-local's destructor, after the thread's current
+//! runtime (`context.rs`) is gone.
+//!
+//! A panic in a task becomes its `JoinError`; a panic in other user code
+//! the runtime calls (a waker it wakes, a destructor it runs for nobody) is
+//! contained by `crate::contain` and reported on stderr; the `block_on`
+//! future's own panic propagates.
 
 mod blocking;
 pub(crate) mod context;
@@ -161,7 +168,9 @@ impl Runtime {
     /// runtime and run again at the next `block_on`.
     ///
     /// A panic in `future` propagates out of `block_on`; a panic in a task
-    /// is caught and reported through its [`JoinHandle`].
+    /// is caught and reported through its [`JoinHandle`]; a panic in other
+    /// user code the runtime calls (a waker it wakes, the destructor of an
+    /// output nobody reads) is caught and reported in one line on stderr.
     ///
     /// # Panics
     /// If a runtime is already running on this thread, or if `epoll_wait`
@@ -272,8 +281,12 @@ impl std::fmt::Debug for Runtime {
 /// ```
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    let rt = Runtime::new()
-        .unwrap_or_else(|e| panic!("ember::block_on could not create a runtime: {e}"));
+    // A `match`, not `unwrap_or_else`: a panic inside a closure would
+    // report the closure's line instead of the caller's.
+    let rt = match Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => panic!("ember::block_on could not create a runtime: {e}"),
+    };
     rt.block_on(future)
 }
 
@@ -302,14 +315,21 @@ where
     current_core("ember::spawn").spawn(future)
 }
 
+/// The current runtime's core, for whatever needs the thread's runtime.
+///
+/// # Panics
+/// Outside an ember runtime, at the caller's line: the public functions
+/// that lead here are `#[track_caller]` too, and the panic is not inside a
+/// closure (a closure would report its own line).
 #[track_caller]
 pub(crate) fn current_core(what: &str) -> Rc<Core> {
-    context::current().unwrap_or_else(|| {
-        panic!(
+    match context::current() {
+        Some(core) => core,
+        None => panic!(
             "`{what}` called outside an ember runtime: call it from code running \
              inside `ember::block_on` (or `Runtime::block_on`)"
-        )
-    })
+        ),
+    }
 }
 
 /// The current runtime's reactor, for I/O constructors.

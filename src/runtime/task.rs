@@ -136,15 +136,25 @@ impl<F: Future> Task<F> {
     }
 
     /// Drops the future in place, then stores `output`. A panic from the
-    /// future's destructor is caught and reported instead.
+    /// future's destructor is caught and reported instead (unless `output`
+    /// is already an error: the first error wins).
     fn finish(&self, stage: &mut Stage<F>, output: Result<F::Output, JoinError>) {
         let id = self.header.id();
         // Assigning drops the old value in place: the future never moves.
         // If its destructor panics, the assignment still completes.
         let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
         *stage = Stage::Finished(match dropped {
-            Err(payload) if output.is_ok() => Err(JoinError::panic(id, payload)),
-            _ => output,
+            Ok(()) => output,
+            Err(payload) if output.is_ok() => {
+                // The value the future returned gives way to the panic; its
+                // destructor is user code, run here with nobody to tell.
+                crate::contain::call("the drop of a task's output", move || drop(output));
+                Err(JoinError::panic(id, payload))
+            }
+            Err(payload) => {
+                crate::contain::call("the drop of a panic's payload", move || drop(payload));
+                output
+            }
         });
     }
 }
@@ -215,9 +225,9 @@ impl<F: Future> Schedulable for Task<F> {
         // Move the output out and drop it after the borrow ends: its
         // destructor is user code. Nobody awaits it, so a panic there has
         // nowhere to go; like a panic in `poll`, it must not take the
-        // runtime down, so it is caught and dropped.
+        // runtime down, so it is contained.
         let output = std::mem::replace(&mut *self.stage.borrow_mut(), Stage::Consumed);
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(output)));
+        crate::contain::call("the drop of a detached task's output", move || drop(output));
     }
 }
 

@@ -120,9 +120,11 @@ impl Drop for Done {
             .keys
             .borrow_mut()
             .push_back((self.key, self.seq));
-        // Only wake if somebody waits; the borrow above has ended.
+        // Only wake if somebody waits; the borrow above has ended. The
+        // waker is whoever polls `join_next`: a panic in it is contained,
+        // or it would replace the output of the task being dropped.
         if let Some(w) = self.finished.waker.take() {
-            w.wake();
+            crate::contain::wake(w);
         }
     }
 }
@@ -265,7 +267,9 @@ impl<T> Default for JoinSet<T> {
 impl<T> Drop for JoinSet<T> {
     fn drop(&mut self) {
         self.abort_all();
-        drop(self.finished.waker.take());
+        if let Some(w) = self.finished.waker.take() {
+            crate::contain::call("the drop of a `JoinSet`'s waker", move || drop(w));
+        }
         // The handles drop with `tasks`, detaching the (aborted) tasks.
     }
 }

@@ -35,7 +35,9 @@ use super::store::Timers;
 /// Cancel safe: dropping the [`Sleep`] cancels its timer and loses nothing.
 ///
 /// # Panics
-/// The returned future panics if it is polled outside an ember runtime.
+/// The returned future panics if it is polled outside an ember runtime
+/// (unless its deadline has already passed: then it is ready, and needs
+/// no runtime).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -56,7 +58,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// Cancel safe: dropping the [`Sleep`] cancels its timer and loses nothing.
 ///
 /// # Panics
-/// The returned future panics if it is polled outside an ember runtime.
+/// The returned future panics if it is polled outside an ember runtime
+/// (unless `deadline` has already passed).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -87,6 +90,11 @@ pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
 /// # Cancel safety
 /// Cancel safe: dropping it cancels the timer (O(log n), no syscall) and
 /// loses nothing.
+///
+/// # Panics
+/// If it is polled outside an ember runtime before its deadline: its timer
+/// lives in the runtime whose loop polls it, and outside a runtime nothing
+/// would ever wake it.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     deadline: Instant,
@@ -151,9 +159,14 @@ impl Future for Sleep {
                 drop(old);
             }
             None => {
-                let timers = crate::runtime::current_core("ember::time::Sleep::poll")
-                    .timers
-                    .clone();
+                let Some(core) = crate::runtime::context::current() else {
+                    panic!(
+                        "`Sleep` polled outside an ember runtime: await it inside \
+                         `ember::block_on` (or `Runtime::block_on`), or in a task spawned \
+                         there; the loop that polls a `Sleep` is the one that wakes it"
+                    );
+                };
+                let timers = core.timers.clone();
                 let key = timers
                     .borrow_mut()
                     .insert(this.deadline, cx.waker().clone());

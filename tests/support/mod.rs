@@ -21,9 +21,20 @@ where
     Fut: Future,
     Fut::Output: Send + 'static,
 {
+    within(limit, move || ember::block_on(make()))
+}
+
+/// Runs `f` in a new thread, and fails the test if it takes longer than
+/// `limit`; for a test that builds and drops its own runtimes. Panics
+/// inside propagate.
+pub fn within<T, F>(limit: Duration, f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::spawn(move || {
-        let out = ember::block_on(make());
+        let out = f();
         let _ = tx.send(out);
     });
     match rx.recv_timeout(limit) {
@@ -107,6 +118,30 @@ pub const CHILD_ENV: &str = "EMBER_TEST_CHILD";
 /// Whether this process is the child started by [`run_in_child`].
 pub fn is_child() -> bool {
     std::env::var_os(CHILD_ENV).is_some()
+}
+
+/// In the parent: runs `test` in a child process (see [`run_in_child`]),
+/// checks that it passed, and returns `false`. In the child: returns `true`
+/// (run the body). For a test whose failure would be an abort, or that
+/// needs a process of its own.
+pub fn in_child(test: &str) -> bool {
+    if is_child() {
+        return true;
+    }
+    let out = run_in_child(test, LIMIT);
+    assert!(
+        out.status.success(),
+        "child test {test} failed: {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A misspelt name would run no test at all, and pass.
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "child ran no test named {test}"
+    );
+    false
 }
 
 /// Re-runs the test named `test` (its full path, e.g. `emfile_is_reported`)

@@ -39,7 +39,6 @@ pub(crate) fn wake(waker: Waker) {
 /// waker that panics costs the others nothing: each is woken through
 /// [`wake`].
 // Called by `signal` (and, to come, the reactor's dispatch).
-#[cfg_attr(not(feature = "signal"), allow(dead_code))]
 pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
     for waker in wakers.drain(..) {
         wake(waker);

@@ -320,9 +320,7 @@ impl Reactor {
         }
         drop(events);
         // Every borrow is released: now the wakers may run.
-        for waker in wakers.drain(..) {
-            waker.wake();
-        }
+        crate::contain::wake_all(&mut wakers);
         self.wake_buf.set(wakers);
         Ok(Turn { remote, queued })
     }

@@ -52,26 +52,6 @@ where
     }
 }
 
-/// Runs `f` (which builds its own runtimes) on a new thread, and fails the
-/// test if it takes longer than `limit`. Panics inside propagate.
-pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => {
-            thread.join().expect("test thread panicked after finishing");
-            out
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the test thread ended without a result"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test did not finish within {limit:?}"),
-    }
-}
-
 /// Polls `fut` once, from inside the running task (so with its waker), and
 /// returns what that poll gave.
 pub async fn poll_once<F: Future>(mut fut: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {

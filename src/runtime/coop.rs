@@ -116,6 +116,17 @@ fn exhausted(cx: &mut Context<'_>) -> Poll<()> {
     Poll::Pending
 }
 
+/// Gives back the unit that [`poll_proceed`] just took, for an operation
+/// that then returned `Pending`: only progress is charged (see the module
+/// docs). Does nothing when the budget is unconstrained.
+#[cfg_attr(not(any(feature = "sync", feature = "io-util")), allow(dead_code))]
+#[inline]
+pub(crate) fn refund() {
+    if let Budget(Some(left)) = BUDGET.get() {
+        BUDGET.set(Budget(Some(left.saturating_add(1).min(INITIAL))));
+    }
+}
+
 /// Runs `f` with an unconstrained budget, then puts back the budget it
 /// found. For checks that must never be refused: a `Timeout`'s deadline
 /// after its inner future spent the budget, `try_join_next` (which cannot
@@ -161,6 +172,17 @@ mod tests {
         assert_ne!(left(), Some(0));
         assert_eq!(take(1), 1);
         end_poll();
+    }
+
+    #[test]
+    fn a_refunded_unit_can_be_taken_again() {
+        start_poll();
+        assert_eq!(take(usize::from(INITIAL)), usize::from(INITIAL));
+        refund();
+        assert_eq!(take(10), 1);
+        end_poll();
+        refund();
+        assert_ne!(left(), Some(0));
     }
 
     #[test]

@@ -64,7 +64,8 @@
 //!
 //! # Map
 //! - [`block_on`], [`spawn`], [`Runtime`], [`Builder`]: the executor.
-//! - [`task`]: `JoinHandle`, `JoinError`, `JoinSet`, `yield_now`.
+//! - [`task`]: `JoinHandle`, `JoinError`, `JoinSet`, `yield_now`,
+//!   `consume_budget`.
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
 //!   `UnixStream`, `UnixDatagram`, and `ToSocketAddrs` (host names are
 //!   resolved off the loop).

@@ -1,8 +1,11 @@
 //! `BufReader`: adds a read buffer to any `AsyncRead`, making it an
 //! `AsyncBufRead` (lines, delimiters, peeking at what arrived).
 //!
-//! Used directly by applications and by `AsyncBufReadExt`. Relies only on
-//! the wrapped reader's `poll_read`.
+//! Used directly by applications and by `AsyncBufReadExt`. Relies on the
+//! wrapped reader's `poll_read`, and on the runtime's cooperative budget
+//! (`runtime/coop.rs`): each read from the inner reader takes a unit, so a
+//! `BufReader` over an always-ready reader (an in-memory source) still
+//! yields to the other tasks. Reads served from the buffer cost nothing.
 //!
 //! # Invariant
 //! `buf[pos..cap]` holds the bytes read from the inner reader and not yet
@@ -18,6 +21,7 @@ use std::task::{ready, Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::{AsyncBufRead, AsyncRead, AsyncWrite};
+use crate::runtime::coop;
 
 /// The default buffer size, as in std and tokio.
 pub(super) const DEFAULT_BUF_SIZE: usize = 8 * 1024;
@@ -114,7 +118,7 @@ impl<R: AsyncRead> AsyncRead for BufReader<R> {
     ) -> Poll<io::Result<usize>> {
         // Nothing buffered and a large read: skip the copy.
         if self.pos == self.cap && buf.len() >= self.buf.len() {
-            let n = ready!(self.as_mut().project().inner.poll_read(cx, buf));
+            let n = ready!(read_inner(self.as_mut().project().inner, cx, buf));
             self.discard_buffer();
             return Poll::Ready(n);
         }
@@ -130,7 +134,7 @@ impl<R: AsyncRead> AsyncBufRead for BufReader<R> {
     fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
         let this = self.project();
         if *this.pos >= *this.cap {
-            let n = ready!(this.inner.poll_read(cx, this.buf))?;
+            let n = ready!(read_inner(this.inner, cx, this.buf))?;
             *this.pos = 0;
             *this.cap = n;
         }
@@ -141,6 +145,22 @@ impl<R: AsyncRead> AsyncBufRead for BufReader<R> {
         let this = self.project();
         *this.pos = (*this.pos + amt).min(*this.cap);
     }
+}
+
+/// Reads from the inner reader, at the cost of a unit of the task's
+/// cooperative budget (given back if the read waits): a `BufReader` over a
+/// reader that is always ready still yields, whatever loop drives it.
+fn read_inner<R: AsyncRead>(
+    inner: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    ready!(coop::poll_proceed(cx));
+    let read = inner.poll_read(cx, buf);
+    if read.is_pending() {
+        coop::refund();
+    }
+    read
 }
 
 /// Writes go straight to the inner writer.

@@ -4,6 +4,12 @@
 //! `copy_bidirectional`), filled by the reader and drained into the writer;
 //! `copy_buf` uses the reader's own buffer. Both flush the writer once the
 //! reader reaches end of stream.
+//!
+//! Called by user code (and `copy_bidirectional`); relies on the traits
+//! only, and on the runtime's cooperative budget (`runtime/coop.rs`): each
+//! round (one read, then writing what it gave) takes a unit, so a copy
+//! between two ends that are always ready (in-memory buffers) still lets
+//! the other tasks run. A round whose read waits gives its unit back.
 
 use std::future::Future;
 use std::io;
@@ -11,6 +17,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use super::{AsyncBufRead, AsyncRead, AsyncWrite};
+use crate::runtime::coop;
 
 const BUF_SIZE: usize = 8 * 1024;
 
@@ -58,8 +65,12 @@ impl CopyBuffer {
     {
         loop {
             if self.pos == self.cap && !self.eof {
+                // Each round costs a unit of the task's cooperative budget,
+                // so a copy between two always-ready ends still yields.
+                ready!(coop::poll_proceed(cx));
                 let read = reader.as_mut().poll_read(cx, &mut self.buf);
                 if read.is_pending() {
+                    coop::refund();
                     // The reader has nothing for now: push out what a
                     // buffering writer holds, or a request/response peer
                     // would wait for bytes that sit in our buffer.
@@ -201,7 +212,16 @@ where
         let this = self.get_mut();
         loop {
             let mut reader = Pin::new(&mut *this.reader);
-            let available = ready!(reader.as_mut().poll_fill_buf(cx))?;
+            // Each round costs a unit of the task's cooperative budget
+            // (given back if the reader has nothing), as in `copy`.
+            ready!(coop::poll_proceed(cx));
+            let available = match reader.as_mut().poll_fill_buf(cx) {
+                Poll::Ready(result) => result?,
+                Poll::Pending => {
+                    coop::refund();
+                    return Poll::Pending;
+                }
+            };
             if available.is_empty() {
                 ready!(Pin::new(&mut *this.writer).poll_flush(cx))?;
                 return Poll::Ready(Ok(this.total));

@@ -5,7 +5,9 @@
 //! poll advances both, so a direction that waits never holds up the other.
 //! When one side's reader reaches end of stream, the other side's write half
 //! is closed (a socket sends FIN), which is how a half-close travels
-//! through a proxy. The future ends when both directions have.
+//! through a proxy. The future ends when both directions have. Each
+//! direction's rounds take units of the task's cooperative budget (see
+//! `copy.rs`), so two always-ready ends still let the other tasks run.
 
 use std::future::Future;
 use std::io;

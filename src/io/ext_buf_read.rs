@@ -4,8 +4,10 @@
 //! Same shape as `ext_read.rs`: named futures borrowing an `Unpin` reader
 //! (`lines` takes the reader by value and is a `Stream`). Each future loops
 //! on `poll_fill_buf`, looks for the delimiter in what is buffered, takes
-//! what it needs with `consume`, and returns `Pending` only when the reader
-//! does.
+//! what it needs with `consume`, and returns `Pending` when the reader
+//! does, or when the task's cooperative budget is spent (each round takes
+//! a unit, see `runtime/coop.rs`; the state kept between polls makes that
+//! yield lose nothing).
 
 use std::future::Future;
 use std::io;
@@ -15,6 +17,7 @@ use std::task::{ready, Context, Poll};
 use futures_core::Stream;
 
 use super::AsyncBufRead;
+use crate::runtime::coop;
 
 /// Line and delimiter helpers for every [`AsyncBufRead`] (wrap a plain
 /// reader in a [`BufReader`](crate::io::BufReader) to get one).
@@ -124,8 +127,18 @@ fn poll_read_until<R: AsyncBufRead + ?Sized>(
     read: &mut usize,
 ) -> Poll<io::Result<usize>> {
     loop {
+        // Each round costs a unit of the task's cooperative budget (given
+        // back if the reader waits), so `lines()` over a source that is
+        // always ready, whatever its `AsyncBufRead`, still yields.
+        ready!(coop::poll_proceed(cx));
         let (found, used) = {
-            let available = ready!(reader.as_mut().poll_fill_buf(cx))?;
+            let available = match reader.as_mut().poll_fill_buf(cx) {
+                Poll::Ready(result) => result?,
+                Poll::Pending => {
+                    coop::refund();
+                    return Poll::Pending;
+                }
+            };
             match available.iter().position(|&b| b == byte) {
                 Some(i) => {
                     buf.extend_from_slice(&available[..=i]);

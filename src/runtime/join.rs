@@ -89,6 +89,9 @@ impl<T> Future for JoinHandle<T> {
             h.set_join_waker(cx.waker());
             return Poll::Pending;
         }
+        // A completed handle costs a unit of the cooperative budget, as in
+        // tokio (a loop over finished handles must yield too).
+        std::task::ready!(super::coop::poll_proceed(cx));
         match self.task.take_output() {
             Some(output) => Poll::Ready(output),
             None => panic!("`JoinHandle` polled again after it returned its output"),

@@ -14,6 +14,7 @@
 //! | `waker.rs` | wakers, the remote queue, the eventfd handshake |
 //! | `join.rs` | `JoinHandle`, `JoinError` |
 //! | `context.rs` | the thread's current runtime |
+//! | `coop.rs` | the cooperative budget: 128 completed operations per poll |
 //! | `blocking.rs` | the blocking pool behind `spawn_blocking` |
 //! | `stats.rs`, `trace.rs` | `runtime::stats()` and `EMBER_TRACE=1` |
 //!
@@ -47,6 +48,7 @@
 
 mod blocking;
 pub(crate) mod context;
+pub(crate) mod coop;
 mod core;
 mod join;
 mod queue;
@@ -184,6 +186,9 @@ impl Runtime {
         // A main future that panicked in an earlier call left its
         // announcement behind (see `Reactor::clear_current`).
         self.core.reactor.clear_current();
+        // And a panic out of this one must not leave a budget behind for
+        // whatever the thread polls next.
+        let _unconstrained = coop::EndPollOnDrop;
         // Aborts made while the runtime was not running come first.
         self.core.drain_remote();
         let core = &self.core;
@@ -203,7 +208,9 @@ impl Runtime {
                     main.unschedule();
                     core.reactor.set_current(entry, &waker);
                     let started = trace::poll_start();
+                    coop::start_poll();
                     let poll = future.as_mut().poll(&mut cx);
+                    coop::end_poll();
                     core.reactor.clear_current();
                     if let Some(started) = started {
                         trace::poll_end(waker::traced(entry), called_at, started, poll.is_ready());

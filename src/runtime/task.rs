@@ -112,7 +112,8 @@ pub(crate) trait Schedulable {
     fn header(&self) -> &Header;
     /// Polls the future (or drops it, if an abort is pending), after
     /// clearing the task's `scheduled` flag and announcing it to `reactor`
-    /// (`Reactor::set_current`). `true` when the task has just completed.
+    /// (`Reactor::set_current`), with a fresh cooperative budget
+    /// (`coop::start_poll`). `true` when the task has just completed.
     fn run(&self, reactor: &Reactor) -> bool;
     /// Drops the future without polling it (abort, shutdown). `true` if
     /// there was a future to drop.
@@ -184,7 +185,9 @@ impl<F: Future> Schedulable for Task<F> {
         // life, as `Pin` requires.
         let future = unsafe { Pin::new_unchecked(future) };
         let mut cx = Context::from_waker(&h.waker);
+        super::coop::start_poll();
         let polled = catch_unwind(AssertUnwindSafe(|| future.poll(&mut cx)));
+        super::coop::end_poll();
         reactor.clear_current();
         let output = match polled {
             Ok(Poll::Pending) => {

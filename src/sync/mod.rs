@@ -13,7 +13,17 @@
 //! thread, while the runtime's tasks stay on theirs.
 //!
 //! Called by user code, from tasks or plain threads. Relies on nothing but
-//! std and `Waker`s: no reactor, no syscall of its own, no `unsafe`.
+//! std, `Waker`s and the runtime's cooperative budget (`runtime/coop.rs`, a
+//! thread-local counter): no reactor, no syscall of its own, no `unsafe`.
+//!
+//! # The cooperative budget
+//! A receive that finds its message (`mpsc`, `oneshot`), a bounded send
+//! that goes through and a `Notified` that completes each take one unit
+//! of the polling task's budget; when it is spent they wake the task and
+//! return `Pending` once, so a task whose channel is always ready (a
+//! producer on another thread that never falls behind) still lets the
+//! others run. A poll that waits gives its unit back. On a plain thread
+//! (`blocking_recv`, another executor) nothing is ever refused.
 //!
 //! # Why a send on the loop's thread costs no syscall
 //! A primitive never wakes anyone itself while it holds its lock: it takes
@@ -31,9 +41,9 @@
 //!   semaphore; a mutex around a `VecDeque` is simpler to read, and on one
 //!   thread it is uncontended, which makes it cheap (see `bench/` for the
 //!   measured cost per message beside tokio's).
-//! - tokio charges each receive to the task's cooperative budget; ember's
-//!   budget lives in the reactor, so a receiver keeps its own count instead
-//!   and yields after 128 messages in a row (see `mpsc`).
+//! - tokio charges receives and sends to the task's cooperative budget as
+//!   ember does, but not `Notified`; ember charges it too, since a permit
+//!   refilled from another thread is as always-ready as a channel.
 
 mod notify;
 pub mod oneshot;

@@ -24,10 +24,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 use super::lock;
 use super::wait_list::WaitList;
+use crate::runtime::coop;
 
 /// Wakes waiting tasks, one at a time or all at once, carrying no data.
 ///
@@ -179,6 +180,10 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Completing costs a unit of the task's cooperative budget (a
+        // permit that a plain thread keeps refilling must not hold the
+        // loop); waiting gives it back (see `runtime/coop.rs`).
+        ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
         let notify = this.notify;
         let mut state = lock(&notify.state);
@@ -213,6 +218,7 @@ impl Future for Notified<'_> {
             this.stage = Stage::Done;
             Poll::Ready(())
         } else {
+            coop::refund();
             Poll::Pending
         }
     }

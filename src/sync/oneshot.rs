@@ -34,10 +34,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 use super::lock;
 use super::park::block_on_thread;
+use crate::runtime::coop;
 
 /// Creates a one-shot channel.
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
@@ -240,6 +241,9 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Completing costs a unit of the task's cooperative budget; waiting
+        // gives it back (see `runtime/coop.rs`).
+        ready!(coop::poll_proceed(cx));
         let mut state = lock(&self.inner.state);
         if let Some(v) = state.value.take() {
             return Poll::Ready(Ok(v));
@@ -253,6 +257,7 @@ impl<T> Future for Receiver<T> {
         };
         drop(state);
         drop(old);
+        coop::refund();
         Poll::Pending
     }
 }

@@ -186,7 +186,9 @@ impl<T> JoinSet<T> {
     /// Returns the output of a task that has completed, if any; never
     /// waits. `None` also when the set is empty.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
-        match self.poll_join_next(&mut Context::from_waker(Waker::noop())) {
+        // It cannot yield, so the cooperative budget must not refuse it.
+        let mut cx = Context::from_waker(Waker::noop());
+        match crate::runtime::coop::with_unconstrained(|| self.poll_join_next(&mut cx)) {
             Poll::Ready(out) => out,
             Poll::Pending => None,
         }
@@ -223,7 +225,8 @@ impl<T> JoinSet<T> {
                 }
                 Poll::Pending => {
                     // Not complete yet (see the invariant in the module
-                    // docs): the handle now holds our waker; try again later.
+                    // docs): the handle now holds our waker; or out of
+                    // cooperative budget: the handle woke us. Try again later.
                     self.finished.keys.borrow_mut().push_front((key, seq));
                     return Poll::Pending;
                 }

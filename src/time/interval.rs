@@ -10,7 +10,10 @@
 //!
 //! A tick is *missed* when, by the time it is noticed, the next one is due
 //! too (the task was busy for longer than a period). What happens then is
-//! the [`MissedTickBehavior`]; the default is `Burst`, as in tokio.
+//! the [`MissedTickBehavior`]; the default is `Burst`, as in tokio. Each
+//! tick returned takes a unit of the task's cooperative budget (through
+//! the `Sleep`, see `runtime/coop.rs`), so a burst of missed ticks still
+//! lets the other tasks run.
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;

@@ -7,7 +7,10 @@
 //!
 //! Key invariant: a `Sleep` completes only when the clock says its deadline
 //! has passed, never because its timer fired (a fired timer just means "poll
-//! me again"), so it cannot complete early whatever the loop does.
+//! me again"), so it cannot complete early whatever the loop does. It may
+//! complete a poll later than it could: completing takes a unit of the
+//! task's cooperative budget (`runtime/coop.rs`), and a task that has spent
+//! its budget is woken and polled again first.
 //!
 //! | state    | `timer`                     | to the next state |
 //! |----------|-----------------------------|-------------------|
@@ -24,6 +27,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::store::Timers;
+use crate::runtime::coop;
 
 /// Waits until `duration` has elapsed.
 ///
@@ -144,7 +148,10 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         if Instant::now() >= this.deadline {
-            return Poll::Ready(());
+            // Completing costs a unit of the task's cooperative budget, so
+            // a loop of expired timers (an `Interval` catching up) yields
+            // too. A pending poll costs nothing.
+            return coop::poll_proceed(cx);
         }
         match &this.timer {
             Some((timers, key)) => {

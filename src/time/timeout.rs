@@ -8,6 +8,9 @@
 //!
 //! Key invariant: the inner future is polled before the deadline is looked
 //! at, so a result that is ready wins over a deadline that has just passed.
+//! And the deadline is always looked at: if the inner future spent the
+//! task's cooperative budget, the `Sleep` is polled unconstrained (as in
+//! tokio), so a future that is always ready still times out.
 
 use std::error::Error;
 use std::fmt;
@@ -20,6 +23,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use super::sleep::{sleep, sleep_until, Sleep};
+use crate::runtime::coop;
 
 /// Runs `future`, giving up once `duration` has elapsed.
 ///
@@ -142,10 +146,20 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        match Pin::new(this.delay).poll(cx) {
+        let delay = Pin::new(this.delay);
+        let elapsed = if had_budget && !coop::has_budget_remaining() {
+            // The inner future spent the budget (and woke the task). The
+            // deadline is looked at all the same, or a future that spends
+            // every budget it gets would never time out.
+            coop::with_unconstrained(|| delay.poll(cx))
+        } else {
+            delay.poll(cx)
+        };
+        match elapsed {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }

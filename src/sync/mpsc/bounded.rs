@@ -10,12 +10,13 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 use futures_core::Stream;
 
 use super::chan::{Chan, Recv, Rx};
 use super::error::{SendError, TryRecvError, TrySendError};
+use crate::runtime::coop;
 use crate::sync::park::block_on_thread;
 
 /// The sending half of a bounded channel. Clone it to get more senders.
@@ -48,7 +49,8 @@ impl<T> Sender<T> {
     /// the value back, if the receiver is gone.
     ///
     /// Senders waiting for room are served in the order they started
-    /// waiting.
+    /// waiting. A send that goes through takes a unit of the task's
+    /// cooperative budget (see [`task`](crate::task#the-cooperative-budget)).
     ///
     /// # Cancel safety
     /// If the future is dropped before it completes, the message was **not**
@@ -137,9 +139,10 @@ impl<T> Receiver<T> {
     /// Receives the next message, waiting for one. `None` once every sender
     /// is gone (or the receiver was closed) and the queue is empty.
     ///
-    /// A receiver that gets 128 messages in a row without waiting yields
-    /// once to the other tasks, so a producer that never falls behind
-    /// cannot starve the loop.
+    /// Each message received takes a unit of the task's cooperative budget
+    /// (see [`task`](crate::task#the-cooperative-budget)): once the budget
+    /// is spent the receive yields once to the other tasks, so a producer
+    /// that never falls behind cannot starve the loop.
     ///
     /// # Cancel safety
     /// Cancel safe: no message is lost if it is dropped (for example by
@@ -217,6 +220,9 @@ impl<T> Future for SendFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        // A send that goes through (or fails) costs a unit of the task's
+        // budget; one that waits for room gives it back below.
+        ready!(coop::poll_proceed(cx));
         let Some(value) = this.value.take() else {
             panic!("`SendFuture` polled after it completed");
         };
@@ -255,6 +261,7 @@ impl<T> Future for SendFuture<'_, T> {
             drop(state);
             drop(old_waker);
             this.value = Some(value);
+            coop::refund();
             return Poll::Pending;
         }
         this.chan.push(state, value);

@@ -25,21 +25,19 @@
 //! | receiver dropped              | as `close`, and the queued messages are dropped |
 //!
 //! Every waker is taken out under the lock and woken after it is released.
+//!
+//! A receive that gets a message, and a bounded send that pushes one, each
+//! take a unit of the task's cooperative budget (`runtime/coop.rs`).
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 use super::super::lock;
 use super::super::notify::Notify;
 use super::super::wait_list::WaitList;
 use super::error::TryRecvError;
-
-/// Messages a receiver takes in a row before it yields once to the other
-/// tasks (tokio's cooperative budget is 128 too). Without it, a task
-/// receiving from a producer that never falls behind (another thread, say)
-/// would never return `Pending`, and the loop would starve everything else.
-pub(super) const RECV_BUDGET: u32 = 128;
+use crate::runtime::coop;
 
 pub(super) struct Chan<T> {
     state: Mutex<State<T>>,
@@ -181,32 +179,27 @@ impl<T> State<T> {
 /// The receiving logic, shared by `Receiver` and `UnboundedReceiver`.
 pub(super) struct Rx<T> {
     pub(super) chan: std::sync::Arc<Chan<T>>,
-    /// Messages received since this receiver last returned `Pending`.
-    streak: u32,
 }
 
 impl<T> Rx<T> {
     pub(super) fn new(chan: std::sync::Arc<Chan<T>>) -> Rx<T> {
-        Rx { chan, streak: 0 }
+        Rx { chan }
     }
 
+    /// Each message (and the final `None`) costs a unit of the task's
+    /// cooperative budget (`runtime/coop.rs`), so a receiver whose producer
+    /// never falls behind (another thread, say) still yields to the other
+    /// tasks; a poll that finds the queue empty gives its unit back.
     pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if self.streak >= RECV_BUDGET {
-            // Yield once: back of the run queue, then carry on.
-            self.streak = 0;
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
+        ready!(coop::poll_proceed(cx));
         let mut state = self.chan.lock();
         if let Some((value, sender)) = state.pop(self.chan.capacity.is_some()) {
             drop(state);
             if let Some(w) = sender {
                 w.wake();
             }
-            self.streak += 1;
             return Poll::Ready(Some(value));
         }
-        self.streak = 0;
         if state.senders == 0 || state.rx_closed {
             return Poll::Ready(None);
         }
@@ -216,6 +209,7 @@ impl<T> Rx<T> {
         };
         drop(state);
         drop(old);
+        coop::refund();
         Poll::Pending
     }
 

@@ -88,8 +88,8 @@ impl<T> Drop for UnboundedSender<T> {
 
 impl<T> UnboundedReceiver<T> {
     /// Receives the next message, waiting for one. `None` once every sender
-    /// is gone (or the receiver was closed) and the queue is empty. Yields
-    /// once after 128 messages in a row, like
+    /// is gone (or the receiver was closed) and the queue is empty. Each
+    /// message takes a unit of the task's cooperative budget, like
     /// [`Receiver::recv`](super::Receiver::recv).
     ///
     /// # Cancel safety

@@ -16,9 +16,12 @@
 //!   try the syscall; on `EAGAIN` clear that readiness (unless an event
 //!   arrived since it was read) and go round, which now stores the waiter
 //!   and returns `Pending`; anything else is the answer;
-//! - **the runtime check**: a registered value polled outside the runtime
-//!   that made it fails at once with an error that says why (see
-//!   `Registration::check`);
+//! - **the runtime check**: a registered value that would wait outside the
+//!   runtime that made it fails at once with an error that says why (see
+//!   `Registration::check`), and so does every `try_*` call;
+//! - **the cooperative budget**: each operation that goes ahead costs the
+//!   task one unit (`runtime::coop`), so a task whose fds are always ready
+//!   still yields;
 //! - **deregistration in `Drop`**, explicitly before the value (and so its
 //!   fd) is dropped: were the fd closed first, its number could be reused by
 //!   a new source before the delete, which would then remove the wrong
@@ -285,6 +288,9 @@ fn poll_io<R>(
 ) -> Poll<io::Result<R>> {
     loop {
         let event = ready!(reg.poll_ready(cx, dir, key.as_deref_mut()))?;
+        // Ready: the operation is about to complete, so it costs the task
+        // one unit of its cooperative budget (once spent, the task yields).
+        ready!(crate::runtime::coop::poll_proceed(cx));
         match op() {
             Ok(r) => {
                 if drained(&r) {

@@ -84,12 +84,6 @@ use waiters::{Waiter, Waiters};
 /// `generation << 32 | slot` because generations stop short of `u32::MAX`.
 pub(crate) const WAKE_TOKEN: u64 = u64::MAX;
 
-/// How many ready I/O operations one poll of a task may perform before the
-/// reactor makes it yield (tokio uses the same figure). Without it, a task
-/// whose socket is always ready would never return `Pending`, and every other
-/// task on the loop would starve.
-pub(crate) const BUDGET: u32 = 128;
-
 /// A task of the runtime, as the reactor stores it for a wake: what the
 /// executor's run queue holds (its slab slot and its unique id). The
 /// reactor never looks inside; it compares and hands it back.
@@ -137,16 +131,11 @@ pub(crate) struct Reactor {
     wake_buf: Cell<Vec<Waker>>,
     /// Next registration's generation.
     next_generation: Cell<u32>,
-    /// Ready operations left to the task being polled (see [`BUDGET`]).
-    budget: Cell<u32>,
     /// The task being polled, if any (see the module docs).
     current: Current,
     /// Whether the owning runtime runs (see [`Life`]).
     life: Cell<Life>,
-    /// The readiness bits a poll may act on: all of them while the runtime
-    /// runs, none otherwise, so that the hot path checks [`Life`] with the
-    /// readiness it reads anyway (see `Registration::poll_ready`).
-    gate: Cell<u32>,
+
     /// Counters for `runtime::stats()`.
     pub(crate) stats: ReactorStats,
 }
@@ -224,14 +213,12 @@ impl Reactor {
             events: RefCell::new(Events::with_capacity(event_capacity)),
             wake_buf: Cell::new(Vec::new()),
             next_generation: Cell::new(0),
-            budget: Cell::new(BUDGET),
             current: Current {
                 data: Cell::new(std::ptr::null()),
                 vtable: Cell::new(std::ptr::null()),
                 task: Cell::new(TaskRef { slot: 0, id: 0 }),
             },
             life: Cell::new(Life::Idle),
-            gate: Cell::new(0),
             stats: ReactorStats::default(),
         })
     }
@@ -252,8 +239,6 @@ impl Reactor {
     pub(crate) fn set_life(&self, life: Life) {
         if self.life.get() != Life::Closed {
             self.life.set(life);
-            self.gate
-                .set(if life == Life::Running { u32::MAX } else { 0 });
         }
     }
 
@@ -326,11 +311,9 @@ impl Reactor {
     }
 
     /// Announces the task about to be polled: its reference and its own
-    /// waker. Also gives it a full budget. Called by the executor before
-    /// each poll.
+    /// waker. Called by the executor before each poll.
     #[inline]
     pub(crate) fn set_current(&self, task: TaskRef, waker: &Waker) {
-        self.budget.set(BUDGET);
         self.current.data.set(waker.data());
         self.current.vtable.set(waker.vtable());
         self.current.task.set(task);
@@ -354,16 +337,6 @@ impl Reactor {
         } else {
             None
         }
-    }
-
-    /// Takes one unit of budget; `false` when the task has used it all.
-    fn consume_budget(&self) -> bool {
-        let left = self.budget.get();
-        if left == 0 {
-            return false;
-        }
-        self.budget.set(left - 1);
-        true
     }
 
     fn register(&self, fd: RawFd) -> io::Result<(usize, Rc<ScheduledIo>)> {

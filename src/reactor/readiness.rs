@@ -88,12 +88,6 @@ impl Ready {
         }
     }
 
-    /// These bits, kept only where `gate` has them (see `Reactor::gate`).
-    #[inline]
-    pub(crate) fn gated(self, gate: u32) -> Ready {
-        Ready(self.0 & gate)
-    }
-
     #[inline]
     pub(crate) fn intersects(self, other: Ready) -> bool {
         self.0 & other.0 != 0

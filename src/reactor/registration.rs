@@ -70,13 +70,13 @@ impl Registration {
 
     /// `Ready` if `dir` may be ready now, else stores the polling task (or
     /// its waker) for `dir` and returns `Pending`: in the `poll_*` slot
-    /// when `key` is `None`, else in the future's own keyed slot. Also
-    /// charges the task's budget: a task that has done
-    /// [`BUDGET`](super::BUDGET) operations in this poll gets `Pending`
-    /// (and is woken at once), so it yields to the others.
-    // Always inlined, with the rare branches (another runtime, an
-    // exhausted budget, a keyed or foreign waiter) out of line: this is on
-    // every socket operation (see `bench/optimisations.md`).
+    /// when `key` is `None`, else in the future's own keyed slot. A poll
+    /// that would wait while the owning runtime is not running is an error
+    /// instead (nobody would collect the event); one that finds readiness
+    /// cached goes ahead, since its syscall answers without the runtime.
+    // Always inlined, with the rare branches (a keyed or foreign waiter)
+    // out of line: this is on every socket operation (see
+    // `bench/optimisations.md`).
     #[inline(always)]
     pub(crate) fn poll_ready(
         &self,
@@ -85,18 +85,7 @@ impl Registration {
         key: Option<&mut WaitKey>,
     ) -> Poll<io::Result<ReadyEvent>> {
         let state = self.io.state.get();
-        let reactor = &*self.reactor;
-        // The gate is every bit while the runtime runs and none otherwise,
-        // so a poll outside it falls to the waiting branch below, which
-        // says why; the hot path pays one `and` for the check.
-        if state
-            .ready()
-            .intersects(Ready::satisfies(dir).gated(reactor.gate.get()))
-        {
-            if !reactor.consume_budget() {
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
+        if state.ready().intersects(Ready::satisfies(dir)) {
             return Poll::Ready(Ok(ReadyEvent {
                 tick: state.tick(),
                 dir,
@@ -104,7 +93,7 @@ impl Registration {
         }
         self.check()?;
         let waker = cx.waker();
-        match (key, reactor.own_task(waker)) {
+        match (key, self.reactor.own_task(waker)) {
             (None, Some(task)) => self.io.waiters.set_task(dir, task),
             (key, own) => self.wait_slow(key, dir, waker, own),
         }

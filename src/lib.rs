@@ -83,10 +83,12 @@
 //!   loop (host-name lookups go there too).
 //! - [`signal`]: `ctrl_c`, `Signals`.
 //!
-//! Internal modules: `reactor` (the registry of fds and wakers, and the one
-//! `WouldBlock` loop), `sys` (every system call) and `contain` (where the
-//! runtime calls user code whose panic must not escape the loop: wakers,
-//! destructors). `docs/architecture.md` draws how the pieces fit.
+//! Internal modules: `reactor` (the registry of fds, their readiness and
+//! waiters; it knows nothing above `sys`), `io::registered` (the one
+//! registered-fd type under every socket and `Async<T>`, with the one
+//! `WouldBlock` loop), `sys` (every system call), `trace` (`EMBER_TRACE`)
+//! and `contain` (where the runtime calls user code whose panic must not
+//! escape the loop: wakers, destructors). `docs/architecture.md` draws how the pieces fit.
 //!
 //! # Features
 //! Everything above is on by default (the `full` feature). A program that

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use ember::io::{AsyncReadExt, AsyncWriteExt};
 use ember::net::{TcpListener, TcpStream};
 
-/// The per-poll I/O budget documented in `src/reactor/mod.rs`.
+/// The per-poll cooperative budget documented in `src/runtime/coop.rs`.
 const BUDGET: u64 = 128;
 
 /// How many polls the loop makes between two looks at epoll, even when

@@ -51,7 +51,6 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, RawFd};
 use std::task::{ready, Context, Poll};
 
@@ -60,14 +59,14 @@ use crate::reactor::{Direction, ReadyEvent, Registration, WaitKey};
 /// A value owning an fd, registered with the reactor (see the module docs).
 ///
 /// # Invariant
-/// `io` is live (not yet dropped or moved out) for as long as the
-/// `Registered` is; it leaves only through `into_inner` or `drop`, each of
-/// which deregisters first and then takes it exactly once. (`ManuallyDrop`
-/// rather than `Option`: the accessors sit on every socket operation, and
-/// an `Option` would check for `None` in each.)
+/// `io` is `Some` from `new` until `into_inner` or `drop`, which
+/// deregister first; while it is `Some`, its fd is the one registered.
+/// (An `Option` rather than `ManuallyDrop` keeps this file free of
+/// `unsafe`; the check it costs is one compare per access, usually on an
+/// fd's niche.)
 pub(crate) struct Registered<T> {
     reg: Registration,
-    io: ManuallyDrop<T>,
+    io: Option<T>,
 }
 
 impl<T: AsRawFd> Registered<T> {
@@ -80,10 +79,7 @@ impl<T: AsRawFd> Registered<T> {
     pub(crate) fn new(io: T) -> io::Result<Registered<T>> {
         let reactor = crate::runtime::current_reactor();
         let reg = Registration::new(reactor, io.as_raw_fd())?;
-        Ok(Registered {
-            reg,
-            io: ManuallyDrop::new(io),
-        })
+        Ok(Registered { reg, io: Some(io) })
     }
 }
 
@@ -91,28 +87,28 @@ impl<T> Registered<T> {
     /// The value.
     #[inline]
     pub(crate) fn get_ref(&self) -> &T {
-        &self.io
+        match &self.io {
+            Some(io) => io,
+            None => gone(),
+        }
     }
 
     /// The value, mutably. Its fd must stay the one registered.
     #[inline]
     pub(crate) fn get_mut(&mut self) -> &mut T {
-        &mut self.io
+        match &mut self.io {
+            Some(io) => io,
+            None => gone(),
+        }
     }
 
     /// Deregisters and gives the value back, its fd still open.
     pub(crate) fn into_inner(mut self) -> T {
         self.reg.deregister();
-        // SAFETY: `io` is live (the invariant), and this is the one place
-        // besides `drop` that takes it; `forget` below keeps `drop` from
-        // running, so it is taken exactly once. The registration, already
-        // deregistered, is dropped by hand for the same reason.
-        let io = unsafe { ManuallyDrop::take(&mut self.io) };
-        let this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the
-        // registration is read out of it once and dropped here.
-        drop(unsafe { std::ptr::read(&this.reg) });
-        io
+        match self.io.take() {
+            Some(io) => io,
+            None => gone(),
+        }
     }
 
     /// `Ok` while the owning runtime runs (see `Registration::check`); for
@@ -191,7 +187,10 @@ impl<T> Registered<T> {
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         let Registered { reg, io } = self;
-        let io = &mut **io;
+        let io = match io {
+            Some(io) => io,
+            None => gone(),
+        };
         poll_io(reg, cx, dir, None, || op(io), drained)
     }
 
@@ -252,7 +251,10 @@ impl<T> Registered<T> {
         mut op: impl FnMut(&mut T) -> io::Result<R>,
     ) -> io::Result<R> {
         let Registered { reg, io } = self;
-        let io = &mut **io;
+        let io = match io {
+            Some(io) => io,
+            None => gone(),
+        };
         let mut wait = Wait::new(reg);
         poll_fn(|cx| poll_io(wait.reg, cx, dir, Some(&mut wait.key), || op(io), |_| false)).await
     }
@@ -304,6 +306,14 @@ fn poll_io<R>(
     }
 }
 
+/// The value was taken by `into_inner`, which consumes the `Registered`:
+/// unreachable, kept out of line.
+#[cold]
+#[inline(never)]
+fn gone() -> ! {
+    unreachable!("a `Registered` value is used after `into_inner`")
+}
+
 /// A future's keyed waiter, removed when the future is dropped.
 struct Wait<'a> {
     reg: &'a Registration,
@@ -329,9 +339,6 @@ impl<T> Drop for Registered<T> {
     fn drop(&mut self) {
         // Leave epoll while the fd is open; the value (and fd) drops after.
         self.reg.deregister();
-        // SAFETY: `io` is live (the invariant) and `drop` runs once; after
-        // it nothing touches `io` again.
-        unsafe { ManuallyDrop::drop(&mut self.io) };
     }
 }
 
@@ -343,6 +350,6 @@ impl<T: AsRawFd> AsRawFd for Registered<T> {
 
 impl<T: fmt::Debug> fmt::Debug for Registered<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Registered").field(&*self.io).finish()
+        f.debug_tuple("Registered").field(&self.io).finish()
     }
 }

@@ -13,15 +13,18 @@
 //! | `addr.rs` | [`ToSocketAddrs`] and `resolve`: IP literals parsed on the loop, host names looked up on the blocking pool |
 //!
 //! Called by user code. Relies on `sys::socket` for the system calls, on
-//! the reactor's `Registration` for readiness (the one `WouldBlock` loop),
-//! on `spawn_blocking` for host-name lookups, and on `time` for the pauses
+//! `io::registered` (`Registered<Socket>`: readiness, the one `WouldBlock`
+//! loop, the runtime check, deregistration before close), on
+//! `spawn_blocking` for host-name lookups, and on `time` for the pauses
 //! after running out of fds and between Unix connect retries.
 //!
 //! Every socket is non-blocking and close-on-exec, registered with the
 //! reactor once (edge-triggered, both directions), and closed on drop.
-//! Invariant: each socket type declares its `Registration` before its
-//! `Socket`, so it leaves epoll before its fd closes and a reused fd number
-//! can never be deregistered by mistake.
+//! Each socket type is a thin type over `Registered<Socket>`; what two
+//! kinds share is written once, in `stream.rs` (TCP and Unix streams),
+//! `split.rs` (their halves), `accept.rs` (listeners) and `datagram.rs`
+//! (UDP and Unix datagrams), and each kind's own file keeps what differs:
+//! addresses, connecting, options.
 
 mod accept;
 mod datagram;

@@ -16,7 +16,7 @@
 //! | `context.rs` | the thread's current runtime |
 //! | `coop.rs` | the cooperative budget: 128 completed operations per poll |
 //! | `blocking.rs` | the blocking pool behind `spawn_blocking` |
-//! | `stats.rs`, `trace.rs` | `runtime::stats()` and `EMBER_TRACE=1` |
+//! | `stats.rs` | `runtime::stats()` (`EMBER_TRACE=1` lives in the crate's `trace.rs`, shared with the reactor) |
 //!
 //! [`Runtime::block_on`] runs the loop:
 //!

@@ -33,9 +33,9 @@
 //!   (the loop goes round and computes a fresh timeout), and an interrupted
 //!   TCP `connect` goes on in the background, as `EINPROGRESS`.
 //!
-//! `WouldBlock` is passed up unchanged: the registration's "try the syscall,
-//! else wait for readiness" loop (`reactor::registration`) is the one place
-//! that handles it.
+//! `WouldBlock` is passed up unchanged: the registered-fd type's "try the
+//! syscall, else wait for readiness" loop (`io/registered.rs`) is the one
+//! place that handles it.
 
 #[cfg(feature = "net")]
 mod addr;

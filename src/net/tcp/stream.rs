@@ -20,7 +20,7 @@ use crate::sys::socket::{ConnectStart, Socket};
 
 /// A TCP connection.
 ///
-/// Reads and writes go through [`AsyncRead`]/[`AsyncWrite`] (use
+/// Reads and writes go through [`AsyncRead`](crate::io::AsyncRead)/[`AsyncWrite`](crate::io::AsyncWrite) (use
 /// [`AsyncReadExt`](crate::io::AsyncReadExt) and
 /// [`AsyncWriteExt`](crate::io::AsyncWriteExt) for `read`, `write_all`...),
 /// implemented for `TcpStream` and for `&TcpStream`, so two tasks can share

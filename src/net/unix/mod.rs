@@ -2,8 +2,9 @@
 //! (a byte stream, like TCP), and [`UnixDatagram`] (datagrams, like UDP),
 //! between processes on the same machine.
 //!
-//! They mirror the TCP and UDP types and go through the same registration
-//! (`reactor/registration.rs`); they differ in their addresses and in what
+//! They mirror the TCP and UDP types, and share their code with them
+//! (`net/stream.rs`, `split.rs`, `accept.rs`, `datagram.rs`) over the same
+//! registered-fd type (`io/registered.rs`); they differ in their addresses and in what
 //! the file system has to do with them. Relies on `sys::socket` (and
 //! `sys::unix_addr` for addresses), and on `time` for the pause after
 //! running out of fds (`accept`) and between connect retries while a

@@ -31,7 +31,7 @@ const CONNECT_RETRY: Duration = Duration::from_millis(10);
 
 /// A Unix-domain stream connection.
 ///
-/// Reads and writes go through [`AsyncRead`]/[`AsyncWrite`] (use
+/// Reads and writes go through [`AsyncRead`](crate::io::AsyncRead)/[`AsyncWrite`](crate::io::AsyncWrite) (use
 /// [`AsyncReadExt`](crate::io::AsyncReadExt) and
 /// [`AsyncWriteExt`](crate::io::AsyncWriteExt)), implemented for
 /// `UnixStream` and for `&UnixStream`, exactly as for
@@ -55,7 +55,7 @@ const CONNECT_RETRY: Duration = Duration::from_millis(10);
 ///
 /// # Production note: reads that end early
 /// Like `TcpStream`, a read that returns less than was asked for is taken
-/// to mean the socket is drained (see `reactor/registration.rs`). The
+/// to mean the socket is drained (see `io/registered.rs`). The
 /// kernel also ends a Unix stream read early at a message that carries file
 /// descriptors (`SCM_RIGHTS`), at an out-of-band byte (`MSG_OOB`), and,
 /// with `SO_PASSCRED` set, where the sender's credentials change. ember

@@ -83,6 +83,8 @@ impl<T: AsRawFd> Registered<T> {
     }
 }
 
+// `signal` alone uses only `poll_io`; the rest serves `net`.
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 impl<T> Registered<T> {
     /// The value.
     #[inline]
@@ -315,11 +317,13 @@ fn gone() -> ! {
 }
 
 /// A future's keyed waiter, removed when the future is dropped.
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 struct Wait<'a> {
     reg: &'a Registration,
     key: WaitKey,
 }
 
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 impl<'a> Wait<'a> {
     fn new(reg: &'a Registration) -> Wait<'a> {
         Wait {

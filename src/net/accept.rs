@@ -36,14 +36,14 @@ pub(crate) struct Listener {
     paused_until: Cell<Option<Instant>>,
     /// The timer of `poll_accept` callers (who have no state of their
     /// own); futures keep theirs in [`AcceptWait`].
-    pause: RefCell<Option<Sleep>>,
+    pause: RefCell<Option<(Instant, Sleep)>>,
 }
 
 /// What one waiting acceptor (a future) keeps between polls.
 #[derive(Default)]
 pub(crate) struct AcceptWait {
     key: WaitKey,
-    pause: Option<Sleep>,
+    pause: Option<(Instant, Sleep)>,
 }
 
 impl Listener {
@@ -85,16 +85,17 @@ impl Listener {
     }
 
     /// `Ready` once no pause is pending; else waits on `timer`.
-    fn poll_pause(&self, cx: &mut Context<'_>, timer: &mut Option<Sleep>) -> Poll<()> {
+    fn poll_pause(&self, cx: &mut Context<'_>, timer: &mut Option<(Instant, Sleep)>) -> Poll<()> {
         let Some(until) = self.paused_until.get() else {
             *timer = None;
             return Poll::Ready(());
         };
-        let sleep = timer.get_or_insert_with(|| crate::time::sleep_until(until));
-        if sleep.deadline() != until {
-            Pin::new(&mut *sleep).reset(until);
+        if !matches!(timer, Some((deadline, _)) if *deadline == until) {
+            *timer = Some((until, crate::time::sleep_until(until)));
         }
-        ready!(Pin::new(sleep).poll(cx));
+        if let Some((_, sleep)) = timer {
+            ready!(Pin::new(sleep).poll(cx));
+        }
         *timer = None;
         if self.paused_until.get() == Some(until) {
             self.paused_until.set(None);

@@ -64,7 +64,9 @@ mod registration;
 mod waiters;
 
 pub(crate) use readiness::Direction;
+#[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) use registration::{ReadyEvent, Registration};
+#[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) use waiters::WaitKey;
 
 use std::cell::{Cell, RefCell};

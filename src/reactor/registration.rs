@@ -22,7 +22,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::readiness::{Direction, Ready};
-use super::{Life, Reactor, ScheduledIo, WaitKey};
+use super::waiters::WaitKey;
+use super::{Life, Reactor, ScheduledIo};
 
 /// One fd registered with the reactor.
 ///

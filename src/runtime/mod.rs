@@ -341,6 +341,7 @@ pub(crate) fn current_core(what: &str) -> Rc<Core> {
 
 /// The current runtime's reactor, for I/O constructors.
 #[track_caller]
+#[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) fn current_reactor() -> Rc<Reactor> {
     current_core("an ember I/O constructor").reactor.clone()
 }

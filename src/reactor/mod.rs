@@ -295,9 +295,14 @@ impl Reactor {
                 // A task waiting on both directions (or twice on one) is
                 // handed back twice: the executor polls it twice, which
                 // costs less than looking for it here on every event.
-                let (r, w) = io.waiters.take_polled(read, write);
-                queued += dispatch(r, &mut *woken, &mut wakers, tracing);
-                queued += dispatch(w, &mut *woken, &mut wakers, tracing);
+                if read {
+                    let waiter = io.waiters.take_polled(Direction::Read);
+                    queued += dispatch(waiter, &mut *woken, &mut wakers, tracing);
+                }
+                if write {
+                    let waiter = io.waiters.take_polled(Direction::Write);
+                    queued += dispatch(waiter, &mut *woken, &mut wakers, tracing);
+                }
                 if io.waiters.any_keyed() {
                     io.waiters.take_keyed(read, write, |waiter| {
                         queued += dispatch(waiter, &mut *woken, &mut wakers, tracing);

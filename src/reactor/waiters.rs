@@ -158,21 +158,13 @@ impl Waiters {
         }
     }
 
-    /// Takes the `poll_*` waiters that readiness in `read`/`write`
-    /// satisfies, leaving `Nobody` behind.
+    /// Takes the `poll_*` waiter of `dir`, leaving `Nobody` behind.
     #[inline(always)]
-    pub(crate) fn take_polled(&self, read: bool, write: bool) -> (Waiter, Waiter) {
-        let r = if read {
-            self.reader.take()
-        } else {
-            Waiter::Nobody
-        };
-        let w = if write {
-            self.writer.take()
-        } else {
-            Waiter::Nobody
-        };
-        (r, w)
+    pub(crate) fn take_polled(&self, dir: Direction) -> Waiter {
+        match dir {
+            Direction::Read => self.reader.take(),
+            Direction::Write => self.writer.take(),
+        }
     }
 
     /// Whether any future waits here (so dispatch must look at them).
@@ -233,14 +225,17 @@ mod tests {
 
     fn tasks_taken(w: &Waiters, read: bool, write: bool) -> Vec<TaskRef> {
         let mut v = Vec::new();
-        let (r, wr) = w.take_polled(read, write);
         let mut push = |waiter| {
             if let Waiter::Task(t) = waiter {
                 v.push(t)
             }
         };
-        push(r);
-        push(wr);
+        if read {
+            push(w.take_polled(Direction::Read));
+        }
+        if write {
+            push(w.take_polled(Direction::Write));
+        }
         if w.any_keyed() {
             w.take_keyed(read, write, push);
         }

@@ -50,13 +50,20 @@ use std::task::{Context, Poll};
 
 /// Units each poll starts with (tokio uses the same figure).
 pub(crate) const INITIAL: u8 = 128;
+const _: () = assert!(INITIAL < u8::MAX, "the sentinel must stay out of reach");
 
-/// Units left to the code being polled; `None` means unconstrained.
+/// Units left to the code being polled, or [`UNCONSTRAINED`](Budget::UNCONSTRAINED).
+///
+/// A plain byte rather than an `Option<u8>`: the check on every operation
+/// is then one load, one compare against zero, and (inside a poll) one
+/// store of the decrement, with the sentinel never decremented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Budget(Option<u8>);
+pub(crate) struct Budget(u8);
 
 impl Budget {
-    const UNCONSTRAINED: Budget = Budget(None);
+    /// Outside a poll: nothing is ever refused. Larger than [`INITIAL`],
+    /// so no count of units left can be mistaken for it.
+    const UNCONSTRAINED: Budget = Budget(u8::MAX);
 }
 
 thread_local! {
@@ -67,7 +74,7 @@ thread_local! {
 /// right before it polls a task or the `block_on` future: one store.
 #[inline]
 pub(crate) fn start_poll() {
-    BUDGET.set(Budget(Some(INITIAL)));
+    BUDGET.set(Budget(INITIAL));
 }
 
 /// Makes the budget unconstrained again. Called by the executor right
@@ -98,12 +105,12 @@ impl Drop for EndPollOnDrop {
 #[inline]
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     match BUDGET.get() {
-        Budget(Some(0)) => exhausted(cx),
-        Budget(Some(left)) => {
-            BUDGET.set(Budget(Some(left - 1)));
+        Budget(0) => exhausted(cx),
+        Budget::UNCONSTRAINED => Poll::Ready(()),
+        Budget(left) => {
+            BUDGET.set(Budget(left - 1));
             Poll::Ready(())
         }
-        Budget(None) => Poll::Ready(()),
     }
 }
 
@@ -122,8 +129,9 @@ fn exhausted(cx: &mut Context<'_>) -> Poll<()> {
 #[cfg_attr(not(any(feature = "sync", feature = "io-util")), allow(dead_code))]
 #[inline]
 pub(crate) fn refund() {
-    if let Budget(Some(left)) = BUDGET.get() {
-        BUDGET.set(Budget(Some(left.saturating_add(1).min(INITIAL))));
+    let Budget(left) = BUDGET.get();
+    if left < INITIAL {
+        BUDGET.set(Budget(left + 1));
     }
 }
 
@@ -132,7 +140,7 @@ pub(crate) fn refund() {
 #[cfg_attr(not(feature = "time"), allow(dead_code))]
 #[inline]
 pub(crate) fn has_budget_remaining() -> bool {
-    BUDGET.get() != Budget(Some(0))
+    BUDGET.get() != Budget(0)
 }
 
 /// Runs `f` with an unconstrained budget, then puts back the budget it

@@ -175,8 +175,9 @@ impl<T> Registered<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
-        let io = self.get_ref();
-        poll_io(&self.reg, cx, dir, None, || op(io), drained)
+        // The value is looked up only once readiness allows the syscall,
+        // so a poll that waits pays nothing for it.
+        poll_io(&self.reg, cx, dir, None, || op(self.get_ref()), drained)
     }
 
     /// [`poll_io`](Self::poll_io) with `&mut T`.

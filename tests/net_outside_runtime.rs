@@ -113,3 +113,36 @@ fn an_async_fd_and_a_unix_stream_after_their_runtime_is_gone_are_errors_body() {
         assert_outside(s.read(&mut buf).await.unwrap_err());
     });
 }
+
+#[test]
+fn cached_readiness_lets_no_read_through_outside_its_runtime_and_survives_the_trip() {
+    within(
+        LIMIT,
+        cached_readiness_lets_no_read_through_outside_its_runtime_and_survives_the_trip_body,
+    );
+}
+
+fn cached_readiness_lets_no_read_through_outside_its_runtime_and_survives_the_trip_body() {
+    use ember::io::AsyncWriteExt;
+    let rt = Runtime::new().unwrap();
+    let (mut a, _b) = rt.block_on(async {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        b.write_all(b"hello world").await.unwrap();
+        // A read that fills its buffer leaves the socket known readable.
+        let mut five = [0u8; 5];
+        a.read_exact(&mut five).await.unwrap();
+        assert_eq!(&five, b"hello");
+        (a, b)
+    });
+    let mut buf = [0u8; 16];
+    // Data is there and readiness was cached, yet the read fails: its
+    // runtime is not running.
+    let other = Runtime::new().unwrap();
+    assert_outside(other.block_on(async { a.read(&mut buf).await.unwrap_err() }));
+    // Back home, the readiness is there again: no new edge will come for
+    // the bytes already queued, so a lost readiness would hang here.
+    let n = rt.block_on(async { a.read(&mut buf).await.unwrap() });
+    assert_eq!(&buf[..n], b" world");
+    drop(rt);
+    assert_outside(other.block_on(async { a.read(&mut buf).await.unwrap_err() }));
+}

@@ -160,6 +160,24 @@ pub(crate) struct ScheduledIo {
     fd: RawFd,
     /// Who waits, per direction (see `waiters.rs`).
     waiters: Waiters,
+    /// The readiness hidden while the runtime is not running (see
+    /// [`Reactor::set_life`]); empty while it runs.
+    hidden: Cell<Ready>,
+}
+
+impl ScheduledIo {
+    /// Moves the cached readiness aside: the source looks not ready.
+    fn hide(&self) {
+        let state = self.state.get();
+        self.hidden.set(state.ready());
+        self.state.set(state.without_ready());
+    }
+
+    /// Puts back what [`hide`](Self::hide) moved aside.
+    fn show(&self) {
+        let state = self.state.get();
+        self.state.set(state.with_ready(self.hidden.take()));
+    }
 }
 
 /// The announced task: its waker's identity (the two pointers
@@ -238,9 +256,27 @@ impl Reactor {
     /// Records where the owning runtime stands: called by `block_on` on
     /// entry and exit, and by the runtime's drop ([`Life::Closed`] is
     /// final).
+    ///
+    /// Leaving [`Life::Running`] hides every source's cached readiness, and
+    /// coming back shows it again, exactly as it was (no event can arrive in
+    /// between: only `turn` records events, and only a running runtime
+    /// turns). So an operation outside the running runtime never finds its
+    /// source ready: it reaches the wait path, whose check answers the
+    /// error, rather than running a syscall that would work by accident
+    /// while readiness happened to be cached. The cost is one pass over the
+    /// sources per `block_on` entry and exit, nothing per operation (a
+    /// check of the life on the ready path would cost every read and
+    /// write; see `bench/optimisations.md`).
     pub(crate) fn set_life(&self, life: Life) {
-        if self.life.get() != Life::Closed {
-            self.life.set(life);
+        let was = self.life.get();
+        if was == Life::Closed {
+            return;
+        }
+        self.life.set(life);
+        match (was == Life::Running, life == Life::Running) {
+            (true, false) => self.sources.borrow().iter().for_each(|(_, io)| io.hide()),
+            (false, true) => self.sources.borrow().iter().for_each(|(_, io)| io.show()),
+            _ => {}
         }
     }
 
@@ -359,6 +395,7 @@ impl Reactor {
             generation,
             fd,
             waiters: Waiters::default(),
+            hidden: Cell::new(Ready::default()),
         });
         let mut sources = self.sources.borrow_mut();
         let entry = sources.vacant_entry();

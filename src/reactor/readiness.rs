@@ -128,6 +128,18 @@ impl State {
         State(self.0.wrapping_add(1 << Ready::TICK_SHIFT) | ready.0)
     }
 
+    /// The same tick with no readiness at all (the runtime stops running).
+    #[inline]
+    pub(crate) fn without_ready(self) -> State {
+        State(self.0 & !Ready::MASK)
+    }
+
+    /// Adds `ready` back without advancing the tick: no event arrived.
+    #[inline]
+    pub(crate) fn with_ready(self, ready: Ready) -> State {
+        State(self.0 | ready.0)
+    }
+
     /// Clears `bits` if no event arrived since `tick` was observed.
     #[inline]
     pub(crate) fn cleared(self, bits: Ready, tick: u32) -> State {
@@ -165,6 +177,15 @@ mod tests {
         let s = s.with_event(Ready::READABLE);
         let s = s.cleared(Ready::cleared_by(Direction::Read), seen);
         assert!(s.ready().contains(Ready::READABLE));
+    }
+
+    #[test]
+    fn hidden_readiness_comes_back_with_the_same_tick() {
+        let s = State::default().with_event(Ready::READABLE | Ready::WRITABLE);
+        let hidden = s.without_ready();
+        assert_eq!(hidden.ready(), Ready::EMPTY);
+        assert_eq!(hidden.tick(), s.tick());
+        assert_eq!(hidden.with_ready(s.ready()), s);
     }
 
     #[test]

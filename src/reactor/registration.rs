@@ -73,8 +73,9 @@ impl Registration {
     /// its waker) for `dir` and returns `Pending`: in the `poll_*` slot
     /// when `key` is `None`, else in the future's own keyed slot. A poll
     /// that would wait while the owning runtime is not running is an error
-    /// instead (nobody would collect the event); one that finds readiness
-    /// cached goes ahead, since its syscall answers without the runtime.
+    /// instead (nobody would collect the event). The ready path needs no
+    /// such check: outside a running runtime no source looks ready (see
+    /// [`Reactor::set_life`](super::Reactor::set_life)).
     // Always inlined, with the rare branches (a keyed or foreign waiter)
     // out of line: this is on every socket operation (see
     // `bench/optimisations.md`).

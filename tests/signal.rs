@@ -18,28 +18,7 @@ use std::time::Duration;
 
 use ember::signal::{ctrl_c, Signals};
 use futures_core::Stream;
-
-/// In the parent: runs `test` in a child process and checks it passed,
-/// then returns `false`. In the child: returns `true` (run the body).
-fn in_child(test: &str) -> bool {
-    if support::is_child() {
-        return true;
-    }
-    let out = support::run_in_child(test, support::LIMIT);
-    assert!(
-        out.status.success(),
-        "child test {test} failed ({})\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // A misspelt name would run no test at all, and pass.
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("1 passed"),
-        "child ran no test named {test}"
-    );
-    false
-}
+use support::in_child;
 
 /// Sends `sig` to the whole process (any thread may take it).
 fn kill_process(sig: i32) {

@@ -156,54 +156,10 @@ macro_rules! stream_halves {
             }
         }
 
-        $crate::net::split::stream_halves!(@read ReadHalf<'_>, 0);
-        $crate::net::split::stream_halves!(@read OwnedReadHalf, 0);
-        $crate::net::split::stream_halves!(@write WriteHalf<'_>, 0);
-        $crate::net::split::stream_halves!(@write OwnedWriteHalf, stream);
-    };
-    (@read $t:ty, $field:tt) => {
-        impl $crate::io::AsyncRead for $t {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_read(&self.$field.io, cx, buf)
-            }
-        }
-    };
-    (@write $t:ty, $field:tt) => {
-        impl $crate::io::AsyncWrite for $t {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_write(&self.$field.io, cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_write_vectored(&self.$field.io, cx, bufs)
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _cx: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                $crate::net::stream::shutdown_write(&self.$field.io)
-            }
-        }
+        $crate::net::stream::stream_io!(@read ReadHalf<'_>, |h| h.0.io);
+        $crate::net::stream::stream_io!(@read OwnedReadHalf, |h| h.0.io);
+        $crate::net::stream::stream_io!(@write WriteHalf<'_>, |h| h.0.io);
+        $crate::net::stream::stream_io!(@write OwnedWriteHalf, |h| h.stream.io);
     };
 }
 

@@ -162,9 +162,8 @@ macro_rules! stream_socket {
                 &self,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::io::Result<usize> {
-                self.io.try_io($crate::reactor::Direction::Write, |s| {
-                    s.send_vectored(bufs)
-                })
+                self.io
+                    .try_io($crate::reactor::Direction::Write, |s| s.send_vectored(bufs))
             }
 
             /// Reads without consuming: the same bytes are read again next
@@ -185,35 +184,17 @@ macro_rules! stream_socket {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io
-                    .poll_io(cx, $crate::reactor::Direction::Read, |s| s.peek(buf), |_| {
-                        false
-                    })
+                self.io.poll_io(
+                    cx,
+                    $crate::reactor::Direction::Read,
+                    |s| s.peek(buf),
+                    |_| false,
+                )
             }
         }
 
-        impl $crate::io::AsyncRead for $t {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_read(&self.io, cx, buf)
-            }
-        }
-
-        impl $crate::io::AsyncRead for &$t {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_read(&self.io, cx, buf)
-            }
-        }
-
-        $crate::net::stream::stream_socket!(@write $t);
-        $crate::net::stream::stream_socket!(@write &$t);
+        $crate::net::stream::stream_io!($t, |s| s.io);
+        $crate::net::stream::stream_io!(&$t, |s| s.io);
 
         impl std::os::fd::AsRawFd for $t {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
@@ -227,14 +208,39 @@ macro_rules! stream_socket {
             }
         }
     };
-    (@write $t:ty) => {
+}
+
+pub(crate) use stream_socket;
+
+/// `AsyncRead` and `AsyncWrite` for `$t` (`@read` or `@write` alone for
+/// a half), over the registered socket that `|s| expr` reaches from `&$t`.
+/// Written once for the streams, their references and the four halves.
+macro_rules! stream_io {
+    ($t:ty, |$s:ident| $io:expr) => {
+        $crate::net::stream::stream_io!(@read $t, |$s| $io);
+        $crate::net::stream::stream_io!(@write $t, |$s| $io);
+    };
+    (@read $t:ty, |$s:ident| $io:expr) => {
+        impl $crate::io::AsyncRead for $t {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $s = &*self;
+                $crate::net::stream::poll_read(&$io, cx, buf)
+            }
+        }
+    };
+    (@write $t:ty, |$s:ident| $io:expr) => {
         impl $crate::io::AsyncWrite for $t {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_write(&self.io, cx, buf)
+                let $s = &*self;
+                $crate::net::stream::poll_write(&$io, cx, buf)
             }
 
             fn poll_write_vectored(
@@ -242,7 +248,8 @@ macro_rules! stream_socket {
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                $crate::net::stream::poll_write_vectored(&self.io, cx, bufs)
+                let $s = &*self;
+                $crate::net::stream::poll_write_vectored(&$io, cx, bufs)
             }
 
             fn poll_flush(
@@ -257,10 +264,11 @@ macro_rules! stream_socket {
                 self: std::pin::Pin<&mut Self>,
                 _cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                $crate::net::stream::shutdown_write(&self.io)
+                let $s = &*self;
+                $crate::net::stream::shutdown_write(&$io)
             }
         }
     };
 }
 
-pub(crate) use stream_socket;
+pub(crate) use stream_io;

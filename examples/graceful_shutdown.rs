@@ -79,7 +79,9 @@ pub async fn serve(listener: TcpListener, shutdown: Rc<Shutdown>, grace: Duratio
     loop {
         ember::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => connections.spawn(handle(stream, shutdown.clone())),
+                Ok((stream, _)) => {
+                    connections.spawn(handle(stream, shutdown.clone()));
+                }
                 Err(e) => eprintln!("accept failed: {e}"),
             },
             () = shutdown.wait() => break,

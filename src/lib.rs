@@ -148,6 +148,9 @@ mod trace;
 mod time;
 
 pub use runtime::{block_on, spawn, spawn_blocking, Builder, Runtime};
+/// std's `pin!`, re-exported so `tokio::pin!` ports by renaming: pins a
+/// future on the stack (`let mut f = ember::pin!(fut);`).
+pub use std::pin::pin;
 
 // Compiles the README's examples as doctests, so its first screen cannot rot.
 #[cfg(doctest)]

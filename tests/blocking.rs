@@ -18,7 +18,7 @@ use ember::runtime::stats;
 use ember::time::sleep;
 
 /// Like `support::run`, on a runtime built from `builder`.
-fn run_with<F, Fut>(builder: ember::Builder, make: F) -> Fut::Output
+fn run_with<F, Fut>(mut builder: ember::Builder, make: F) -> Fut::Output
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future,
@@ -114,7 +114,8 @@ fn a_panicking_job_gives_a_join_error_that_is_a_panic_and_the_runtime_goes_on() 
 
 #[test]
 fn more_jobs_than_threads_all_complete_and_never_more_than_the_limit_run_at_once() {
-    let builder = ember::Runtime::builder().blocking_threads(2);
+    let mut builder = ember::Runtime::builder();
+    builder.blocking_threads(2);
     run_with(builder, || async {
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
@@ -296,7 +297,8 @@ fn a_job_still_queued_when_the_runtime_drops_never_runs() {
     let (release_tx, release_rx) = mpsc::channel::<()>();
     let (ran_tx, ran_rx) = mpsc::channel::<&str>();
     let (started_tx, started_rx) = mpsc::channel();
-    let builder = ember::Runtime::builder().blocking_threads(1);
+    let mut builder = ember::Runtime::builder();
+    builder.blocking_threads(1);
     run_with(builder, move || async move {
         // The one thread is busy with the first job; the second waits in
         // the queue when the runtime goes.
@@ -326,7 +328,8 @@ fn idle_threads_retire_after_the_keep_alive_and_come_back_on_demand() {
     if !support::in_child("idle_threads_retire_after_the_keep_alive_and_come_back_on_demand") {
         return;
     }
-    let builder = ember::Runtime::builder()
+    let mut builder = ember::Runtime::builder();
+    builder
         .blocking_threads(4)
         .blocking_keep_alive(Duration::from_millis(500));
     run_with(builder, || async {

@@ -315,3 +315,84 @@ fn poll_fn_pending_and_ready_are_the_standard_ones() {
         assert_eq!(out, 8);
     });
 }
+
+/// A branch that records each poll in `log` under `name`, and is ready at
+/// its `polls`-th poll (waking itself before that).
+async fn logged(name: char, polls: usize, log: &std::cell::RefCell<Vec<char>>) -> char {
+    let mut n = 0;
+    std::future::poll_fn(|cx| {
+        log.borrow_mut().push(name);
+        n += 1;
+        if n == polls {
+            std::task::Poll::Ready(name)
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+#[test]
+fn join_starts_each_wake_at_the_next_branch_in_turn() {
+    support::run(support::LIMIT, || async {
+        let log = std::cell::RefCell::new(Vec::new());
+        let out = ember::join!(
+            logged('a', 3, &log),
+            logged('b', 3, &log),
+            logged('c', 3, &log)
+        );
+        assert_eq!(out, ('a', 'b', 'c'));
+        let order: String = log.borrow().iter().collect();
+        assert_eq!(order, "abcbcacab");
+    });
+}
+
+#[test]
+fn a_biased_join_polls_in_the_order_written_every_time() {
+    support::run(support::LIMIT, || async {
+        let log = std::cell::RefCell::new(Vec::new());
+        let out = ember::join!(biased; logged('a', 2, &log), logged('b', 2, &log));
+        assert_eq!(out, ('a', 'b'));
+        let order: String = log.borrow().iter().collect();
+        assert_eq!(order, "abab");
+    });
+}
+
+#[test]
+fn try_join_gives_every_value_or_the_first_error_and_drops_the_rest() {
+    support::run(support::LIMIT, || async {
+        let ok: Result<(u8, char), &str> = ember::try_join!(async { Ok(1) }, async { Ok('x') });
+        assert_eq!(ok, Ok((1, 'x')));
+
+        struct Flag<'a>(&'a std::cell::Cell<bool>);
+        impl Drop for Flag<'_> {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let dropped = std::cell::Cell::new(false);
+        let err: Result<((), u8), &str> = ember::try_join!(
+            async {
+                let _flag = Flag(&dropped);
+                std::future::pending::<Result<(), &str>>().await
+            },
+            async {
+                ember::task::yield_now().await;
+                Err("second failed")
+            },
+        );
+        assert_eq!(err, Err("second failed"));
+        assert!(dropped.get(), "the pending branch was dropped");
+        let empty: Result<(), ()> = ember::try_join!();
+        assert_eq!(empty, Ok(()));
+    });
+}
+
+#[test]
+fn pin_is_std_pin_reexported() {
+    support::run(support::LIMIT, || async {
+        let mut fut = ember::pin!(async { 5 });
+        assert_eq!(fut.as_mut().await, 5);
+    });
+}

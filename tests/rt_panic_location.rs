@@ -48,7 +48,7 @@ fn spawn_outside_a_runtime_panics_at_the_callers_line() {
 fn join_set_spawn_outside_a_runtime_panics_at_the_callers_line() {
     let mut set = ember::task::JoinSet::new();
     let line = line!() + 1;
-    let at = panic_location(|| set.spawn(async {}));
+    let at = panic_location(|| drop(set.spawn(async {})));
     assert_eq!(at, (file!().to_string(), line));
 }
 

@@ -37,6 +37,8 @@ pub use std::future::{pending, poll_fn, ready, Pending, PollFn, Ready};
 pub use crate::join;
 #[doc(inline)]
 pub use crate::select;
+#[doc(inline)]
+pub use crate::try_join;
 
 /// What the macros expand to; not part of the API.
 #[doc(hidden)]

@@ -369,6 +369,14 @@ impl Reactor {
         self.current.data.set(std::ptr::null());
     }
 
+    /// The task being polled now, if any (`task::id()`).
+    pub(crate) fn current_task(&self) -> Option<TaskRef> {
+        match self.current.data.get().is_null() {
+            true => None,
+            false => Some(self.current.task.get()),
+        }
+    }
+
     /// The announced task, if `waker` is its own.
     #[inline]
     fn own_task(&self, waker: &Waker) -> Option<TaskRef> {

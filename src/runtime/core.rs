@@ -33,8 +33,8 @@ use slab::Slab;
 use super::blocking::Pool;
 use super::join::JoinHandle;
 use super::queue::RunQueue;
-use super::task::{Header, Schedulable, Task, DETACHED};
-use super::waker::{Entry, Shared, WakeHandle, MAIN_SLOT};
+use super::task::{HasHeader, Header, Schedulable, Task, DETACHED};
+use super::waker::{Entry, RemoteSpawn, Shared, WakeHandle, MAIN_SLOT};
 use crate::reactor::Reactor;
 use crate::sys::eventfd::EventFd;
 
@@ -59,8 +59,6 @@ pub(crate) struct Core {
     /// aborted, or completed); `run_task` skips them by id.
     queue: RefCell<RunQueue>,
     shared: Arc<Shared>,
-    /// Next task (or `block_on` call) id.
-    next_id: Cell<u64>,
     /// Set once the runtime is being dropped: new tasks are dropped at once.
     shutting_down: Cell<bool>,
     pub(crate) timers: Rc<RefCell<crate::time::Timers>>,
@@ -71,6 +69,9 @@ pub(crate) struct Core {
     pub(crate) stats: CoreStats,
     /// Helper threads for `spawn_blocking`.
     pub(crate) blocking: Pool,
+    /// The remote spawns one `drain_remote` took, kept between calls so
+    /// that draining allocates nothing.
+    spawns: Cell<Vec<RemoteSpawn>>,
 }
 
 /// A live task, with its id beside it so that checking a queue entry
@@ -105,12 +106,12 @@ impl Core {
             tasks: RefCell::new(Slab::new()),
             queue: RefCell::new(RunQueue::new()),
             shared: Arc::new(Shared::new(bell)),
-            next_id: Cell::new(1),
             shutting_down: Cell::new(false),
             timers: Rc::new(RefCell::new(crate::time::Timers::new())),
             fired: Cell::default(),
             stats: CoreStats::default(),
             blocking,
+            spawns: Cell::default(),
         })
     }
 
@@ -123,9 +124,7 @@ impl Core {
     }
 
     pub(crate) fn next_id(&self) -> u64 {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
-        id
+        super::id::next()
     }
 
     /// A fresh waker handle for the future given to `block_on`.
@@ -168,10 +167,21 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
+        self.spawn_with_id(future, self.next_id())
+    }
+
+    /// [`spawn`](Self::spawn) with an id handed out beforehand (a remote
+    /// or deferred spawn, whose handle had to know it at once).
+    #[track_caller]
+    pub(crate) fn spawn_with_id<F>(&self, future: F, id: u64) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         let mut tasks = self.tasks.borrow_mut();
         let entry = Entry {
             slot: tasks.vacant_key(),
-            id: self.next_id(),
+            id,
         };
         let handle = Arc::new(WakeHandle::new(entry, self.shared.clone()));
         let task = Rc::new(Task::new(future, Header::new(handle, Location::caller())));
@@ -272,8 +282,17 @@ impl Core {
     }
 
     pub(crate) fn drain_remote(&self) {
-        let n = self.shared.drain_into(&mut self.queue.borrow_mut());
+        let mut spawns = self.spawns.take();
+        let n = self
+            .shared
+            .drain_into(&mut self.queue.borrow_mut(), &mut spawns);
         bump(&self.stats.remote_wakes, n as u64);
+        // Futures sent by `Handle::spawn` from other threads become tasks
+        // here, with no borrow held (spawning borrows the slab).
+        for spawn in spawns.drain(..) {
+            spawn(self);
+        }
+        self.spawns.set(spawns);
     }
 
     fn fire_timers(&self) {

@@ -6,12 +6,15 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use super::task::{JoinTarget, Payload, ABORT, COMPLETE, DETACHED, RUNNING};
+use super::handle::Slot;
+use super::id::Id;
+use super::task::{HasHeader, Header, JoinTarget, Payload, ABORT, COMPLETE, DETACHED, RUNNING};
 
 /// An owned permission to await a spawned task's output, or to cancel it.
 ///
@@ -37,46 +40,89 @@ use super::task::{JoinTarget, Payload, ABORT, COMPLETE, DETACHED, RUNNING};
 /// ```
 pub struct JoinHandle<T> {
     // The `Rc` makes the handle `!Send`, as it must be.
-    task: Rc<dyn JoinTarget<T>>,
+    inner: Inner<T>,
+}
+
+enum Inner<T> {
+    /// A task of this thread's runtime: the task cell itself.
+    Local(Rc<dyn JoinTarget<T>>),
+    /// A task spawned from another thread (`Handle::spawn`) or before any
+    /// runtime ran (`LocalSet`): the slot its wrapper reports to.
+    Remote(Arc<Slot<T>>, PhantomData<Rc<()>>),
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: Rc<dyn JoinTarget<T>>) -> JoinHandle<T> {
-        JoinHandle { task }
+        JoinHandle {
+            inner: Inner::Local(task),
+        }
+    }
+
+    pub(crate) fn remote(slot: Arc<Slot<T>>) -> JoinHandle<T> {
+        JoinHandle {
+            inner: Inner::Remote(slot, PhantomData),
+        }
     }
 
     /// Cancels the task. Its future is dropped at the latest before the
-    /// loop polls anything else (at once, if the runtime is not running
-    /// it now, as soon as it runs again), and awaiting this handle gives an
-    /// error for which [`JoinError::is_cancelled`] is true. Aborting a task
-    /// that has already completed does nothing: its output is kept.
+    /// loop polls anything else (if the runtime is not running now, as
+    /// soon as it runs again), and awaiting this handle gives an error for
+    /// which [`JoinError::is_cancelled`] is true. Aborting a task that has
+    /// already completed does nothing: its output is kept.
     pub fn abort(&self) {
-        let h = self.task.header();
-        if h.is(COMPLETE | ABORT) {
-            return;
-        }
-        h.set(ABORT);
-        if !h.is(RUNNING) {
-            // Put it first in line; the executor drops the future instead of
-            // polling it. A duplicate queue entry is harmless (see `Core::run_task`).
-            let entry = h.handle.entry();
-            if !super::context::schedule_local(&h.handle.shared, entry, true) {
-                // Its runtime is not running now: the abort waits at the
-                // front of the line for the next `block_on`.
-                h.handle.shared.schedule_abort(entry);
-            }
+        match &self.inner {
+            Inner::Local(task) => abort_local(task.header()),
+            Inner::Remote(slot, _) => slot.abort(),
         }
     }
 
     /// Whether the task has completed (returned, panicked or been dropped
     /// after an abort). Never blocks.
     pub fn is_finished(&self) -> bool {
-        self.task.header().is(COMPLETE)
+        match &self.inner {
+            Inner::Local(task) => task.header().is(COMPLETE),
+            Inner::Remote(slot, _) => slot.is_finished(),
+        }
     }
 
-    /// The task's id, unique within its runtime.
-    pub fn id(&self) -> u64 {
-        self.task.header().id()
+    /// The task's id, unique in the process.
+    pub fn id(&self) -> Id {
+        Id::from_raw(match &self.inner {
+            Inner::Local(task) => task.header().id(),
+            Inner::Remote(slot, _) => slot.id(),
+        })
+    }
+
+    /// A handle that can abort the task but not await it; it does not
+    /// detach the task when dropped.
+    pub fn abort_handle(&self) -> AbortHandle
+    where
+        T: 'static,
+    {
+        AbortHandle {
+            inner: match &self.inner {
+                Inner::Local(task) => AbortInner::Local(task.clone()),
+                Inner::Remote(slot, _) => AbortInner::Remote(slot.clone()),
+            },
+        }
+    }
+}
+
+/// Sets the abort flag and puts the task first in line, so the executor
+/// drops its future instead of polling it.
+fn abort_local(h: &Header) {
+    if h.is(COMPLETE | ABORT) {
+        return;
+    }
+    h.set(ABORT);
+    if !h.is(RUNNING) {
+        // A duplicate queue entry is harmless (see `Core::run_task`).
+        let entry = h.handle.entry();
+        if !super::context::schedule_local(&h.handle.shared, entry, true) {
+            // Its runtime is not running now: the abort waits at the
+            // front of the line for the next `block_on`.
+            h.handle.shared.schedule_abort(entry);
+        }
     }
 }
 
@@ -84,7 +130,18 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let h = self.task.header();
+        let task = match &self.inner {
+            Inner::Local(task) => task,
+            Inner::Remote(slot, _) => {
+                std::task::ready!(super::coop::poll_proceed(cx));
+                let poll = slot.poll_join(cx);
+                if poll.is_pending() {
+                    super::coop::refund();
+                }
+                return poll;
+            }
+        };
+        let h = task.header();
         if !h.is(COMPLETE) {
             h.set_join_waker(cx.waker());
             return Poll::Pending;
@@ -92,7 +149,7 @@ impl<T> Future for JoinHandle<T> {
         // A completed handle costs a unit of the cooperative budget, as in
         // tokio (a loop over finished handles must yield too).
         std::task::ready!(super::coop::poll_proceed(cx));
-        match self.task.take_output() {
+        match task.take_output() {
             Some(output) => Poll::Ready(output),
             None => panic!("`JoinHandle` polled again after it returned its output"),
         }
@@ -101,7 +158,11 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        let h = self.task.header();
+        let task = match &self.inner {
+            Inner::Local(task) => task,
+            Inner::Remote(slot, _) => return slot.detach(),
+        };
+        let h = task.header();
         h.set(DETACHED);
         // The waker and the output are user values. A panic in their
         // destructors is contained, as for a detached task's output
@@ -112,7 +173,7 @@ impl<T> Drop for JoinHandle<T> {
         }
         if h.is(COMPLETE) {
             // The output is ours to drop: nobody else will read it.
-            let output = self.task.take_output();
+            let output = task.take_output();
             crate::contain::call("the drop of a task's output", move || drop(output));
         }
     }
@@ -121,6 +182,87 @@ impl<T> Drop for JoinHandle<T> {
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// Aborts a task without owning its output: tokio's `AbortHandle`. Made by
+/// [`JoinHandle::abort_handle`]; dropping it does nothing to the task.
+///
+/// `!Send`, like the task it points at.
+///
+/// ```
+/// ember::block_on(async {
+///     let handle = ember::spawn(std::future::pending::<()>());
+///     let abort = handle.abort_handle();
+///     abort.abort();
+///     assert!(handle.await.unwrap_err().is_cancelled());
+///     assert!(abort.is_finished());
+/// });
+/// ```
+#[derive(Clone)]
+pub struct AbortHandle {
+    inner: AbortInner,
+}
+
+#[derive(Clone)]
+enum AbortInner {
+    Local(Rc<dyn HasHeader>),
+    Remote(Arc<dyn RemoteAbort>),
+}
+
+/// What an `AbortHandle` needs of a remote task's slot, whatever its
+/// output's type.
+pub(crate) trait RemoteAbort {
+    fn abort(&self);
+    fn is_finished(&self) -> bool;
+    fn id(&self) -> u64;
+}
+
+impl<T> RemoteAbort for Slot<T> {
+    fn abort(&self) {
+        Slot::abort(self)
+    }
+    fn is_finished(&self) -> bool {
+        Slot::is_finished(self)
+    }
+    fn id(&self) -> u64 {
+        Slot::id(self)
+    }
+}
+
+impl AbortHandle {
+    /// Cancels the task, as [`JoinHandle::abort`] does.
+    pub fn abort(&self) {
+        match &self.inner {
+            AbortInner::Local(task) => abort_local(task.header()),
+            AbortInner::Remote(slot) => slot.abort(),
+        }
+    }
+
+    /// Whether the task has completed (returned, panicked or been dropped
+    /// after an abort).
+    pub fn is_finished(&self) -> bool {
+        match &self.inner {
+            AbortInner::Local(task) => task.header().is(COMPLETE),
+            AbortInner::Remote(slot) => slot.is_finished(),
+        }
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        Id::from_raw(match &self.inner {
+            AbortInner::Local(task) => task.header().id(),
+            AbortInner::Remote(slot) => slot.id(),
+        })
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
             .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
@@ -189,8 +331,8 @@ impl JoinError {
     }
 
     /// The id of the task that failed.
-    pub fn id(&self) -> u64 {
-        self.id
+    pub fn id(&self) -> Id {
+        Id::from_raw(self.id)
     }
 
     fn panic_message(&self) -> Option<String> {

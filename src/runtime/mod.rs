@@ -50,6 +50,8 @@ mod blocking;
 pub(crate) mod context;
 pub(crate) mod coop;
 mod core;
+mod handle;
+mod id;
 mod join;
 mod queue;
 mod stats;
@@ -59,7 +61,10 @@ mod waker;
 pub(crate) use crate::trace;
 
 pub use blocking::{spawn_blocking, BLOCKING_KEEP_ALIVE};
-pub use join::{JoinError, JoinHandle};
+pub(crate) use handle::Remote;
+pub use handle::{Handle, TryCurrentError};
+pub use id::Id;
+pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use stats::{stats, Stats};
 
 use std::future::Future;
@@ -91,9 +96,19 @@ use waker::MAIN_SLOT;
 /// ```
 pub struct Runtime {
     core: Rc<Core>,
+    handle: Handle,
 }
 
-/// Settings for a [`Runtime`].
+/// Settings for a [`Runtime`], set in place as in tokio:
+///
+/// ```
+/// let rt = ember::runtime::Builder::new_current_thread()
+///     .enable_all()
+///     .event_capacity(256)
+///     .build()?;
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
     event_capacity: usize,
@@ -112,34 +127,56 @@ impl Default for Builder {
 }
 
 impl Builder {
+    /// tokio's name for the one kind of runtime ember has: a loop on the
+    /// current thread. The same as [`Runtime::builder`].
+    pub fn new_current_thread() -> Builder {
+        Builder::default()
+    }
+
+    /// Accepted for tokio's sake: I/O and timers are always on in ember.
+    pub fn enable_all(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Accepted for tokio's sake: I/O is always on in ember.
+    pub fn enable_io(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Accepted for tokio's sake: timers are always on in ember.
+    pub fn enable_time(&mut self) -> &mut Builder {
+        self
+    }
+
     /// How many events one `epoll_wait` may return (default 1,024). More
     /// events wait for the next call; none is lost.
-    pub fn event_capacity(mut self, n: usize) -> Builder {
+    pub fn event_capacity(&mut self, n: usize) -> &mut Builder {
         self.event_capacity = n.max(1);
         self
     }
 
     /// The most threads the blocking pool ([`spawn_blocking`]) may run at
     /// once (default 8, at least 1). Threads start only when a job needs one.
-    pub fn blocking_threads(mut self, n: usize) -> Builder {
+    pub fn blocking_threads(&mut self, n: usize) -> &mut Builder {
         self.blocking_threads = n.max(1);
         self
     }
 
     /// How long a blocking-pool thread waits for a new job before it exits
     /// (default [`BLOCKING_KEEP_ALIVE`], 10 s).
-    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
+    pub fn blocking_keep_alive(&mut self, keep_alive: Duration) -> &mut Builder {
         self.blocking_keep_alive = keep_alive;
         self
     }
 
-    /// Creates the runtime: an epoll instance and an eventfd.
-    pub fn build(self) -> io::Result<Runtime> {
+    /// Creates the runtime: an epoll instance and an eventfd. The builder
+    /// can build again, with the same settings.
+    pub fn build(&mut self) -> io::Result<Runtime> {
         trace::init();
         let blocking = blocking::Pool::new(self.blocking_threads, self.blocking_keep_alive);
-        Ok(Runtime {
-            core: Rc::new(Core::new(self.event_capacity, blocking)?),
-        })
+        let core = Rc::new(Core::new(self.event_capacity, blocking)?);
+        let handle = Handle::new(core.shared().clone());
+        Ok(Runtime { core, handle })
     }
 }
 
@@ -152,6 +189,32 @@ impl Runtime {
     /// Settings to build a runtime with.
     pub fn builder() -> Builder {
         Builder::default()
+    }
+
+    /// A handle to this runtime, to spawn onto it from other threads.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Makes this runtime the thread's current one until the guard drops,
+    /// without running it: [`spawn`] queues tasks on it (they run at the
+    /// next [`block_on`](Self::block_on)), and I/O objects made meanwhile
+    /// register with it.
+    ///
+    /// ```
+    /// let rt = ember::Runtime::new()?;
+    /// let handle = {
+    ///     let _guard = rt.enter();
+    ///     ember::spawn(async { "queued while entered" })
+    /// };
+    /// assert_eq!(rt.block_on(handle).unwrap(), "queued while entered");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _swap: context::swap(&self.core),
+            _runtime: std::marker::PhantomData,
+        }
     }
 
     /// Spawns a task on this runtime. It runs when the runtime runs (inside
@@ -238,6 +301,20 @@ impl Runtime {
         if let Err(e) = self.core.turn(may_block) {
             panic!("ember: epoll_wait failed, the runtime cannot go on: {e}");
         }
+    }
+}
+
+/// Returned by [`Runtime::enter`]: the runtime stays current until it
+/// drops (then whatever was current before is again).
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    _swap: context::SwapGuard,
+    _runtime: std::marker::PhantomData<&'a Runtime>,
+}
+
+impl std::fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
     }
 }
 
@@ -344,4 +421,10 @@ pub(crate) fn current_core(what: &str) -> Rc<Core> {
 #[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) fn current_reactor() -> Rc<Reactor> {
     current_core("an ember I/O constructor").reactor.clone()
+}
+
+/// The id of the task (or `block_on` future) being polled on this thread,
+/// if any.
+pub(crate) fn current_task_id() -> Option<u64> {
+    context::current().and_then(|core| core.reactor.current_task().map(|t| t.id))
 }

@@ -107,9 +107,13 @@ pub(crate) struct Task<F: Future> {
     stage: RefCell<Stage<F>>,
 }
 
-/// What the executor needs of a task, whatever its future's type.
-pub(crate) trait Schedulable {
+/// Any task, seen through its header: what an `AbortHandle` keeps.
+pub(crate) trait HasHeader {
     fn header(&self) -> &Header;
+}
+
+/// What the executor needs of a task, whatever its future's type.
+pub(crate) trait Schedulable: HasHeader {
     /// Polls the future (or drops it, if an abort is pending), after
     /// clearing the task's `scheduled` flag and announcing it to `reactor`
     /// (`Reactor::set_current`), with a fresh cooperative budget
@@ -122,9 +126,9 @@ pub(crate) trait Schedulable {
     fn drop_output(&self);
 }
 
-/// What a `JoinHandle<T>` needs of its task.
-pub(crate) trait JoinTarget<T> {
-    fn header(&self) -> &Header;
+/// What a `JoinHandle<T>` needs of its task (an upcast to [`HasHeader`]
+/// makes its `AbortHandle`).
+pub(crate) trait JoinTarget<T>: HasHeader {
     fn take_output(&self) -> Option<Result<T, JoinError>>;
 }
 
@@ -160,11 +164,13 @@ impl<F: Future> Task<F> {
     }
 }
 
-impl<F: Future> Schedulable for Task<F> {
+impl<F: Future> HasHeader for Task<F> {
     fn header(&self) -> &Header {
         &self.header
     }
+}
 
+impl<F: Future> Schedulable for Task<F> {
     fn run(&self, reactor: &Reactor) -> bool {
         let h = &self.header;
         h.handle.unschedule();
@@ -235,10 +241,6 @@ impl<F: Future> Schedulable for Task<F> {
 }
 
 impl<F: Future> JoinTarget<F::Output> for Task<F> {
-    fn header(&self) -> &Header {
-        &self.header
-    }
-
     fn take_output(&self) -> Option<Result<F::Output, JoinError>> {
         debug_assert!(self.header.is(COMPLETE) && !self.header.is(RUNNING));
         match std::mem::replace(&mut *self.stage.borrow_mut(), Stage::Consumed) {

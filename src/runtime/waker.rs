@@ -51,8 +51,14 @@ pub(crate) struct Shared {
     sleeping: AtomicBool,
 }
 
+/// A future sent from another thread by `Handle::spawn`, boxed with what
+/// spawns it: called on the loop's thread, it makes the task.
+pub(crate) type RemoteSpawn = Box<dyn FnOnce(&super::core::Core) + Send>;
+
 struct Remote {
     queue: Vec<Entry>,
+    /// Futures to spawn, from `Handle::spawn` on other threads.
+    spawns: Vec<RemoteSpawn>,
     /// Aborts made while the runtime was not running on this thread (a
     /// `JoinHandle` used between two `block_on` calls): they go to the
     /// *front* of the run queue, so the aborted future is dropped before
@@ -69,6 +75,7 @@ impl Shared {
         Shared {
             remote: Mutex::new(Remote {
                 queue: Vec::new(),
+                spawns: Vec::new(),
                 aborts: Vec::new(),
                 bell: Some(bell),
                 rung: false,
@@ -101,15 +108,34 @@ impl Shared {
         }
     }
 
-    /// Moves every remote wake into `out`. Cheap when there is none: one
-    /// atomic load.
-    pub(crate) fn drain_into(&self, out: &mut RunQueue) -> usize {
+    /// Queues a spawn from another thread and rings the bell if needed;
+    /// gives it back if the runtime is gone.
+    pub(crate) fn schedule_spawn(&self, spawn: RemoteSpawn) -> Result<(), RemoteSpawn> {
+        let mut remote = self.lock();
+        if remote.bell.is_none() {
+            return Err(spawn);
+        }
+        remote.spawns.push(spawn);
+        self.pending.store(true, Ordering::SeqCst);
+        if self.sleeping.load(Ordering::SeqCst) && !remote.rung {
+            remote.rung = true;
+            if let Some(bell) = &remote.bell {
+                bell.ring();
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves every remote wake into `out`, and every remote spawn into
+    /// `spawns`. Cheap when there is none: one atomic load.
+    pub(crate) fn drain_into(&self, out: &mut RunQueue, spawns: &mut Vec<RemoteSpawn>) -> usize {
         if !self.pending.load(Ordering::SeqCst) {
             return 0;
         }
         let mut remote = self.lock();
         self.pending.store(false, Ordering::SeqCst);
         remote.rung = false;
+        spawns.append(&mut remote.spawns);
         let n = remote.queue.len();
         // Traced when they were made (`wake_by_ref`), so queued plainly.
         for entry in remote.queue.drain(..) {
@@ -162,6 +188,16 @@ impl Shared {
         remote.bell = None;
         remote.queue = Vec::new();
         remote.aborts = Vec::new();
+        let spawns = std::mem::take(&mut remote.spawns);
+        drop(remote);
+        // Their futures are user values: dropped with the lock released,
+        // each contained (their handles then report the task cancelled).
+        for spawn in spawns {
+            crate::contain::call(
+                "the drop of a future spawned from another thread",
+                move || drop(spawn),
+            );
+        }
     }
 }
 

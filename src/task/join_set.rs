@@ -39,7 +39,7 @@ use std::task::{Context, Poll, Waker};
 use pin_project_lite::pin_project;
 use slab::Slab;
 
-use crate::runtime::{current_core, JoinError, JoinHandle};
+use crate::runtime::{current_core, AbortHandle, JoinError, JoinHandle};
 
 /// A set of tasks, joined in the order they complete.
 ///
@@ -150,12 +150,13 @@ impl<T> JoinSet<T> {
         self.tasks.is_empty()
     }
 
-    /// Spawns `future` on the current runtime as a member of this set.
+    /// Spawns `future` on the current runtime as a member of this set, and
+    /// returns a handle that can abort it alone.
     ///
     /// # Panics
     /// Outside an ember runtime.
     #[track_caller]
-    pub fn spawn<F>(&mut self, future: F)
+    pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + 'static,
         T: 'static,
@@ -169,7 +170,20 @@ impl<T> JoinSet<T> {
             seq,
         };
         let handle = current_core("ember::task::JoinSet::spawn").spawn(Tracked { future, done });
+        let abort = handle.abort_handle();
         self.tasks.insert(Member { seq, handle });
+        abort
+    }
+
+    /// The same as [`spawn`](Self::spawn) (every ember task is local to
+    /// its thread): tokio's name for a `!Send` future.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.spawn(future)
     }
 
     /// Waits for the next task to complete and returns its output (or its

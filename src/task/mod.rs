@@ -28,10 +28,64 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 mod join_set;
+mod local_set;
+mod task_local;
 
-pub use crate::runtime::{JoinError, JoinHandle};
+pub use crate::runtime::{spawn_blocking, AbortHandle, Id, JoinError, JoinHandle};
 pub use crate::spawn;
 pub use join_set::{JoinNext, JoinSet};
+pub use local_set::LocalSet;
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
+
+/// Spawns a task on the current runtime: the same as [`spawn`] (every
+/// ember task is local to its thread), except that code run by a
+/// [`LocalSet`] spawns into that set. tokio's `task::spawn_local`.
+///
+/// # Panics
+/// Outside an ember runtime.
+///
+/// ```
+/// use std::rc::Rc;
+/// ember::block_on(async {
+///     let not_send = Rc::new(3);
+///     let h = ember::task::spawn_local(async move { *not_send * 2 });
+///     assert_eq!(h.await.unwrap(), 6);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    local_set::spawn_local(future)
+}
+
+/// The id of the task being polled (or of the `block_on` future).
+///
+/// # Panics
+/// Outside a task; see [`try_id`].
+///
+/// ```
+/// ember::block_on(async {
+///     let h = ember::spawn(async { ember::task::id() });
+///     assert_eq!(h.id(), h.await.unwrap());
+/// });
+/// ```
+#[track_caller]
+pub fn id() -> Id {
+    match try_id() {
+        Some(id) => id,
+        None => panic!(
+            "`task::id` called outside a task: call it from code that an ember runtime polls"
+        ),
+    }
+}
+
+/// The id of the task being polled, if any.
+pub fn try_id() -> Option<Id> {
+    crate::runtime::current_task_id().map(Id::from_raw)
+}
 
 /// Returns `Pending` once, after waking itself: the task goes to the back
 /// of the run queue and every other runnable task gets a turn first.

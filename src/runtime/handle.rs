@@ -44,12 +44,18 @@ use super::waker::Shared;
 /// handle whose task is cancelled).
 ///
 /// ```
+/// use std::sync::mpsc;
+///
 /// let rt = ember::Runtime::new()?;
 /// let handle = rt.handle().clone();
-/// let from_thread = std::thread::spawn(move || handle.spawn(async { 6 * 7 }))
-///     .join()
-///     .unwrap();
-/// assert_eq!(rt.block_on(from_thread).unwrap(), 42);
+/// let (tx, rx) = mpsc::channel();
+/// let thread = std::thread::spawn(move || {
+///     // Runs on the loop's thread, whenever the loop runs.
+///     drop(handle.spawn(async move { tx.send(6 * 7).unwrap() }));
+/// });
+/// thread.join().unwrap();
+/// rt.block_on(ember::task::yield_now()); // the loop takes the spawn
+/// assert_eq!(rx.recv().unwrap(), 42);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Clone)]
@@ -89,9 +95,11 @@ impl Handle {
     /// returns its [`JoinHandle`]. The loop is woken if it sleeps. On the
     /// loop's own thread this is [`ember::spawn`](crate::spawn).
     ///
-    /// The returned handle is used on the thread that called `spawn` (like
-    /// every `JoinHandle`, it is `!Send`); awaiting it from another
-    /// executor works, since the loop wakes it through its `Waker`.
+    /// The returned handle stays on the thread that called `spawn` (like
+    /// every ember `JoinHandle` it is `!Send`, where tokio's is `Send`): it
+    /// can be awaited there by any executor, since the loop wakes it
+    /// through its `Waker`, aborted, or dropped to detach the task. To get
+    /// a result elsewhere, send it from the task through a channel.
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where

@@ -20,6 +20,7 @@
 //! | one stream in two tasks | [`split`] (ember's sockets also have their own `split`) |
 //! | pump bytes | [`copy`], [`copy_buf`], [`copy_bidirectional`] (a proxy) |
 //! | a pipe, an eventfd, a tty | [`Async`] |
+//! | the standard streams | `stdin()`, `stdout()`, `stderr()` (on the blocking pool, never `O_NONBLOCK`: see `stdio.rs`) |
 //! | crates written for `futures::io` | the optional `futures-io` feature (`futures_io.rs`): the same types implement `futures_io`'s traits |
 //!
 //! # Features
@@ -30,6 +31,8 @@
 
 #[cfg(feature = "net")]
 mod async_fd;
+#[cfg(feature = "io-std")]
+mod blocking;
 #[cfg(feature = "io-util")]
 mod buf_reader;
 #[cfg(feature = "io-util")]
@@ -50,6 +53,8 @@ mod futures_io;
 pub(crate) mod registered;
 #[cfg(feature = "io-util")]
 mod split;
+#[cfg(feature = "io-std")]
+mod stdio;
 mod traits;
 
 #[cfg(feature = "net")]
@@ -70,4 +75,6 @@ pub use ext_read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
 pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll};
 #[cfg(feature = "io-util")]
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
+#[cfg(feature = "io-std")]
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use traits::{AsyncBufRead, AsyncRead, AsyncWrite};

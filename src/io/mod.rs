@@ -49,6 +49,7 @@ mod ext_read;
 mod ext_write;
 #[cfg(all(feature = "futures-io", any(feature = "net", feature = "io-util")))]
 mod futures_io;
+mod read_buf;
 #[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) mod registered;
 #[cfg(feature = "io-util")]
@@ -70,9 +71,10 @@ pub use copy_bidirectional::{copy_bidirectional, CopyBidirectional};
 #[cfg(feature = "io-util")]
 pub use ext_buf_read::{AsyncBufReadExt, FillBuf, Lines, ReadLine, ReadUntil};
 #[cfg(feature = "io-util")]
-pub use ext_read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
+pub use ext_read::{AsyncReadExt, Read, ReadBufFut, ReadExact, ReadToEnd, ReadToString};
 #[cfg(feature = "io-util")]
-pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll};
+pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll, WriteVectored};
+pub use read_buf::ReadBuf;
 #[cfg(feature = "io-util")]
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
 #[cfg(feature = "io-std")]

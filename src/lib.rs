@@ -122,6 +122,8 @@
 // Where user code whose panic must not escape the loop is called.
 mod contain;
 pub mod future;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 #[cfg(feature = "net")]
 pub mod net;

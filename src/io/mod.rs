@@ -78,6 +78,8 @@ pub use ext_buf_read::{AsyncBufReadExt, FillBuf, Lines, ReadLine, ReadUntil};
 pub use ext_read::{AsyncReadExt, Read, ReadBufFut, ReadExact, ReadToEnd, ReadToString};
 #[cfg(feature = "io-util")]
 pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll, WriteVectored};
+#[cfg(feature = "hyper")]
+pub(crate) use read_buf::points_at as read_buf_points_at;
 pub use read_buf::ReadBuf;
 #[cfg(feature = "io-util")]
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};

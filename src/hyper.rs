@@ -185,6 +185,12 @@ thread_local! {
     /// The ember timers behind this thread's `HyperSleep`s.
     static SLEEPS: RefCell<Slab<Pin<Box<crate::time::Sleep>>>> =
         const { RefCell::new(Slab::new()) };
+    /// This thread's id, read once (`thread::current()` clones an `Arc`).
+    static HERE: ThreadId = std::thread::current().id();
+}
+
+fn here() -> Option<ThreadId> {
+    HERE.try_with(|id| *id).ok()
 }
 
 /// A `Send + Sync` sleep: a deadline, and where its ember timer lives.
@@ -204,7 +210,7 @@ impl HyperSleep {
 
     fn forget_timer(&mut self) {
         if let Some((thread, key)) = self.timer.take() {
-            if thread == std::thread::current().id() {
+            if Some(thread) == here() {
                 let _ = SLEEPS.try_with(|s| s.borrow_mut().try_remove(key));
             }
         }
@@ -215,28 +221,30 @@ impl Future for HyperSleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let here = std::thread::current().id();
-        if !matches!(self.timer, Some((thread, _)) if thread == here) {
-            // First poll (or a poll on another thread): arm a timer here.
+        let Some(here) = here() else {
+            // The thread is ending: nothing can wait any more.
+            return Poll::Ready(());
+        };
+        let key = match self.timer {
+            Some((thread, key)) if thread == here => key,
+            _ => {
+                // First poll (or a poll on another thread): arm a timer here.
+                self.forget_timer();
+                let left = self.deadline.saturating_duration_since(Instant::now());
+                let sleep = Box::pin(crate::time::sleep(left));
+                let key = SLEEPS.with(|s| s.borrow_mut().insert(sleep));
+                self.timer = Some((here, key));
+                key
+            }
+        };
+        // Polled in place: an ember `Sleep` only stores the waker in the
+        // timer store, it never reaches this table.
+        let poll = SLEEPS.with(|s| match s.borrow_mut().get_mut(key) {
+            Some(sleep) => sleep.as_mut().poll(cx),
+            None => Poll::Ready(()),
+        });
+        if poll.is_ready() {
             self.forget_timer();
-            let left = self.deadline.saturating_duration_since(Instant::now());
-            let sleep = Box::pin(crate::time::sleep(left));
-            let key = SLEEPS.with(|s| s.borrow_mut().insert(sleep));
-            self.timer = Some((here, key));
-        }
-        let Some((_, key)) = self.timer else {
-            return Poll::Ready(());
-        };
-        // Taken out of the table for the poll (no borrow across it).
-        let Some(mut sleep) = SLEEPS.with(|s| s.borrow_mut().try_remove(key)) else {
-            return Poll::Ready(());
-        };
-        let poll = sleep.as_mut().poll(cx);
-        if poll.is_pending() {
-            let new_key = SLEEPS.with(|s| s.borrow_mut().insert(sleep));
-            self.timer = Some((here, new_key));
-        } else {
-            self.timer = None;
         }
         poll
     }

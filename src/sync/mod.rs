@@ -48,11 +48,15 @@
 mod notify;
 pub mod oneshot;
 mod park;
+mod semaphore;
 mod wait_list;
 
 pub mod mpsc;
 
 pub use notify::{Notified, Notify};
+pub use semaphore::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
 
 use std::sync::{Mutex, MutexGuard};
 

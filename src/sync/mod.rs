@@ -45,24 +45,30 @@
 //!   ember does, but not `Notified`; ember charges it too, since a permit
 //!   refilled from another thread is as always-ready as a channel.
 
+mod local_permits;
+mod mutex;
 mod notify;
 pub mod oneshot;
 mod park;
+mod rwlock;
 mod semaphore;
 mod wait_list;
 
 pub mod mpsc;
 
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
+    RwLockWriteGuard,
+};
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
 
-use std::sync::{Mutex, MutexGuard};
-
 /// Locks `m`, ignoring poisoning. Sound here because no primitive runs user
 /// code while it holds its lock (values are dropped and wakers woken after
 /// the guard is gone), so a panic cannot leave the state half-changed.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

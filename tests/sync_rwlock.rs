@@ -2,6 +2,10 @@
 //! (a waiting writer blocks later readers), `downgrade`, `map`, owned
 //! guards released when their task is aborted, `with_max_readers`.
 #![cfg(feature = "sync")]
+// `lock_owned` takes an `Arc` (tokio's signature) of a lock that is not
+// `Sync`: clippy's lint is right that no other thread can use it, which is
+// the design (see `sync::Mutex`).
+#![allow(clippy::arc_with_non_send_sync)]
 
 mod support;
 
@@ -16,6 +20,12 @@ async fn settle() {
     for _ in 0..5 {
         ember::task::yield_now().await;
     }
+}
+
+#[test]
+fn an_rwlock_is_send() {
+    fn send<T: Send>() {}
+    send::<RwLock<Vec<u8>>>();
 }
 
 #[test]

@@ -42,7 +42,10 @@ use super::local_permits::LocalPermits;
 /// guard may be held across `.await` points.
 ///
 /// `Send` when `T: Send`, **not `Sync`**: share it between tasks with `Rc`
-/// or `Arc` (see the module notes in `sync`'s docs).
+/// (or `Arc`, which [`lock_owned`](Self::lock_owned) takes, as tokio's
+/// does; clippy's `arc_with_non_send_sync` then says, rightly, that no
+/// other thread can use it). For a lock shared with plain threads or
+/// `spawn_blocking`, use `std::sync::Mutex`.
 ///
 /// ```
 /// use std::rc::Rc;

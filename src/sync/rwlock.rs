@@ -10,20 +10,21 @@
 //! # Why it is not `Sync`
 //! As `Mutex` (see `mutex.rs`): a lock held across `.await` is a tool of
 //! the loop's tasks, so its state is `Cell`s, not atomics. `Send` when `T`
-//! is `Send`.
+//! is `Send + Sync` (the value sits in an `Arc`, so that owned readers can
+//! share it; a write checks `Arc::get_mut`, one atomic operation).
 //!
 //! # How guards reach the value without `unsafe`
-//! The value sits in an `Rc` inside a `RefCell<Option<..>>`. A borrowed
+//! The value sits in an `Arc` inside a `RefCell<Option<..>>`. A borrowed
 //! read guard holds a `Ref` (so `map` is `Ref::map`), a borrowed write
-//! guard a `RefMut` to the value (`Rc::get_mut` succeeds: the permits
+//! guard a `RefMut` to the value (`Arc::get_mut` succeeds: the permits
 //! guarantee no reader holds a clone). An owned read guard holds a clone
-//! of the `Rc`, so readers share the value without borrowing from the
-//! lock; an owned write guard moves the `Rc` out and puts it back when it
+//! of the `Arc`, so readers share the value without borrowing from the
+//! lock; an owned write guard moves the `Arc` out and puts it back when it
 //! drops.
 //!
 //! | state | permits free | value |
 //! |-------|--------------|-------|
-//! | unlocked | `max_readers` | in the cell, `Rc` count 1 |
+//! | unlocked | `max_readers` | in the cell, its `Arc` unshared |
 //! | `k` readers | `max_readers - k` | in the cell; owned readers hold clones |
 //! | a writer (borrowed) | 0 | in the cell, mutably borrowed |
 //! | a writer (owned) | 0 | in the guard |
@@ -31,7 +32,6 @@
 use std::cell::{Ref, RefCell, RefMut};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::rc::Rc;
 use std::sync::Arc;
 
 use super::local_permits::LocalPermits;
@@ -50,7 +50,7 @@ const HELD: &str = "ember::sync::RwLock: the permits guarantee the value is ther
 /// was asked for, so a waiting writer is never starved by readers that
 /// keep arriving (they queue behind it).
 ///
-/// `Send` when `T: Send`, **not `Sync`** (see `Mutex`).
+/// `Send` when `T: Send + Sync`, **not `Sync`** (see `Mutex`).
 ///
 /// ```
 /// use ember::sync::RwLock;
@@ -70,7 +70,7 @@ pub struct RwLock<T> {
     permits: LocalPermits,
     max_readers: u32,
     /// `None` while an owned write guard holds the value.
-    value: RefCell<Option<Rc<T>>>,
+    value: RefCell<Option<Arc<T>>>,
 }
 
 impl<T> RwLock<T> {
@@ -92,7 +92,7 @@ impl<T> RwLock<T> {
         RwLock {
             permits: LocalPermits::new(max_reads as usize),
             max_readers: max_reads,
-            value: RefCell::new(Some(Rc::new(value))),
+            value: RefCell::new(Some(Arc::new(value))),
         }
     }
 
@@ -175,7 +175,7 @@ impl<T> RwLock<T> {
         self.value
             .get_mut()
             .as_mut()
-            .and_then(Rc::get_mut)
+            .and_then(Arc::get_mut)
             .expect(HELD)
     }
 
@@ -183,7 +183,7 @@ impl<T> RwLock<T> {
     pub fn into_inner(self) -> T {
         self.value
             .into_inner()
-            .and_then(|rc| Rc::try_unwrap(rc).ok())
+            .and_then(|rc| Arc::try_unwrap(rc).ok())
             .expect(HELD)
     }
 
@@ -197,7 +197,7 @@ impl<T> RwLock<T> {
     fn write_guard(&self) -> RwLockWriteGuard<'_, T> {
         RwLockWriteGuard {
             value: RefMut::map(self.value.borrow_mut(), |v| {
-                v.as_mut().and_then(Rc::get_mut).expect(HELD)
+                v.as_mut().and_then(Arc::get_mut).expect(HELD)
             }),
             lock: self,
             unlock: Unlock(&self.permits, self.max_readers as usize),
@@ -378,8 +378,8 @@ impl<U: fmt::Debug> fmt::Debug for RwLockMappedWriteGuard<'_, U> {
 /// A read lock held by a guard that owns an `Arc` of the lock.
 #[must_use = "dropping the guard unlocks at once"]
 pub struct OwnedRwLockReadGuard<T> {
-    /// A clone of the lock's `Rc`: readers share the value.
-    value: Rc<T>,
+    /// A clone of the lock's `Arc`: readers share the value.
+    value: Arc<T>,
     _unlock: OwnedUnlock<T>,
 }
 
@@ -407,7 +407,7 @@ impl<T: fmt::Debug> fmt::Debug for OwnedRwLockReadGuard<T> {
 #[must_use = "dropping the guard unlocks at once"]
 pub struct OwnedRwLockWriteGuard<T> {
     /// The value, moved out of the lock until the guard drops.
-    value: Option<Rc<T>>,
+    value: Option<Arc<T>>,
     lock: Arc<RwLock<T>>,
 }
 
@@ -427,7 +427,7 @@ impl<T> Deref for OwnedRwLockWriteGuard<T> {
 
 impl<T> DerefMut for OwnedRwLockWriteGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.value.as_mut().and_then(Rc::get_mut).expect(HELD)
+        self.value.as_mut().and_then(Arc::get_mut).expect(HELD)
     }
 }
 

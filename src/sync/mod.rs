@@ -45,6 +45,7 @@
 //!   ember does, but not `Notified`; ember charges it too, since a permit
 //!   refilled from another thread is as always-ready as a channel.
 
+pub mod broadcast;
 mod local_permits;
 mod mutex;
 mod notify;
@@ -53,6 +54,7 @@ mod park;
 mod rwlock;
 mod semaphore;
 mod wait_list;
+pub mod watch;
 
 pub mod mpsc;
 

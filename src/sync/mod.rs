@@ -45,21 +45,26 @@
 //!   ember does, but not `Notified`; ember charges it too, since a permit
 //!   refilled from another thread is as always-ready as a channel.
 
+mod barrier;
 pub mod broadcast;
 mod local_permits;
 mod mutex;
 mod notify;
+mod once_cell;
 pub mod oneshot;
 mod park;
 mod rwlock;
 mod semaphore;
+mod set_once;
 mod wait_list;
 pub mod watch;
 
 pub mod mpsc;
 
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
-pub use notify::{Notified, Notify};
+pub use notify::{Notified, Notify, OwnedNotified};
+pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
     RwLockWriteGuard,
@@ -67,6 +72,7 @@ pub use rwlock::{
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+pub use set_once::{SetOnce, SetOnceError};
 
 /// Locks `m`, ignoring poisoning. Sound here because no primitive runs user
 /// code while it holds its lock (values are dropped and wakers woken after

@@ -134,7 +134,6 @@ impl<K: Copy> WaitList<K> {
     /// Unlinks the *last* waiter (the one that arrived most recently), marks
     /// it notified with `kind` and returns its waker. `None` if nobody
     /// waits.
-    #[allow(dead_code)] // used by Notify::notify_last, next
     pub(crate) fn notify_last(&mut self, kind: K) -> Option<Waker> {
         let key = self.tail;
         if key == NIL {

@@ -243,7 +243,9 @@ impl<T> Sender<T> {
         slot.rem = receivers;
         let old = slot.value.replace(value);
         state.tail = tail + 1;
-        state.waiters.notify_all((), &mut wakers);
+        if !state.waiters.is_empty() {
+            state.waiters.notify_all((), &mut wakers);
+        }
         drop(state);
         drop(old);
         crate::contain::wake_all(&mut wakers);
@@ -508,6 +510,7 @@ impl<T: Clone> Future for Recv<'_, T> {
 }
 
 impl<T> Drop for Recv<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(key) = self.waiter.take() {
             let old = self.rx.shared.lock().waiters.remove(key).1;

@@ -43,6 +43,7 @@ impl LocalPermits {
     }
 
     /// Takes `n` permits if they are free and nobody waits.
+    #[inline]
     pub(crate) fn try_acquire(&self, n: usize) -> bool {
         if self.free.get() >= n && self.waiters.borrow().is_empty() {
             self.free.set(self.free.get() - n);
@@ -53,6 +54,7 @@ impl LocalPermits {
     }
 
     /// Waits for `n` permits, in queue order.
+    #[inline]
     pub(crate) fn acquire(&self, n: usize) -> Acquire<'_> {
         Acquire {
             permits: self,
@@ -62,15 +64,23 @@ impl LocalPermits {
     }
 
     /// Gives `n` permits back; waiters get them first, in order.
+    ///
+    /// Inlined (the crate is not built with LTO, and an unlock is on
+    /// every user's hot path); the hand-out to waiters is kept out of line.
+    #[inline]
     pub(crate) fn release(&self, n: usize) {
-        let mut free = self.free.get() + n;
-        let mut wakers = Vec::new();
-        {
-            let mut waiters = self.waiters.borrow_mut();
-            if !waiters.is_empty() {
-                waiters.grant(&mut free, (), &mut wakers);
-            }
+        self.free.set(self.free.get() + n);
+        if !self.waiters.borrow().is_empty() {
+            self.hand_out();
         }
+    }
+
+    /// Hands the free permits to the waiters, in order.
+    #[cold]
+    fn hand_out(&self) {
+        let mut free = self.free.get();
+        let mut wakers = Vec::new();
+        self.waiters.borrow_mut().grant(&mut free, (), &mut wakers);
         self.free.set(free);
         crate::contain::wake_all(&mut wakers);
     }
@@ -93,14 +103,26 @@ pub(crate) struct Acquire<'a> {
 impl Future for Acquire<'_> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // Completing costs a unit of the task's budget, as tokio's lock
         // does (its semaphore's acquire); waiting gives it back.
         ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
+        if this.waiter.is_none() && this.permits.try_acquire(this.n) {
+            return Poll::Ready(());
+        }
+        this.poll_slow(cx)
+    }
+}
+
+impl Acquire<'_> {
+    /// Queues, or checks whether the queue handed us our permits.
+    #[cold]
+    fn poll_slow(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         let mut old: Option<Waker> = None;
         let done = match this.waiter {
-            None if this.permits.try_acquire(this.n) => true,
             None => {
                 let mut waiters = this.permits.waiters.borrow_mut();
                 this.waiter = Some(waiters.push_back_wanting(cx.waker().clone(), this.n));
@@ -129,7 +151,18 @@ impl Future for Acquire<'_> {
 }
 
 impl Drop for Acquire<'_> {
+    #[inline]
     fn drop(&mut self) {
+        if self.waiter.is_some() {
+            self.cancel();
+        }
+    }
+}
+
+impl Acquire<'_> {
+    /// Leaves the queue, giving back what was gathered.
+    #[cold]
+    fn cancel(&mut self) {
         let Some(key) = self.waiter.take() else {
             return;
         };

@@ -236,6 +236,7 @@ impl Semaphore {
     /// # Cancel safety
     /// Cancel safe as to permits: dropping the future gives back any
     /// permit it had been handed. It loses its place in the queue.
+    #[inline]
     pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
         self.acquire_many_usize(1).await
     }
@@ -249,6 +250,7 @@ impl Semaphore {
         self.acquire_many_usize(n as usize).await
     }
 
+    #[inline]
     async fn acquire_many_usize(&self, n: usize) -> Result<SemaphorePermit<'_>, AcquireError> {
         Acquire {
             sem: self,
@@ -263,11 +265,13 @@ impl Semaphore {
     }
 
     /// Takes one permit if one is free and nobody waits; never waits.
+    #[inline]
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         self.try_acquire_many(1)
     }
 
     /// Takes `n` permits if they are free and nobody waits; never waits.
+    #[inline]
     pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         let n = n as usize;
         self.try_take(n).map(|()| SemaphorePermit {
@@ -319,6 +323,7 @@ impl Semaphore {
     }
 
     /// Takes `n` permits without the lock, if nobody waits.
+    #[inline]
     fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
         let mut s = self.state.load(Ordering::Acquire);
         loop {
@@ -341,24 +346,32 @@ impl Semaphore {
     }
 
     /// Gives `n` permits back: one `fetch_add` when nobody waits, else
-    /// the lock and a hand-out to the waiters.
+    /// the lock and a hand-out to the waiters. Inlined (no LTO; a release
+    /// is on every user's hot path), the rest out of line.
+    #[inline]
     #[track_caller]
     fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
         let before = self.state.fetch_add(n * ONE, Ordering::AcqRel);
+        if (before >> SHIFT) + n > Self::MAX_PERMITS || before & WAITERS != 0 {
+            self.release_slow(before, n);
+        }
+    }
+
+    #[cold]
+    #[track_caller]
+    fn release_slow(&self, before: usize, n: usize) {
         if (before >> SHIFT) + n > Self::MAX_PERMITS {
             self.state.fetch_sub(n * ONE, Ordering::AcqRel);
             panic!("a semaphore holds at most Semaphore::MAX_PERMITS permits");
         }
-        if before & WAITERS != 0 {
-            let mut wakers = Vec::new();
-            let mut list = lock(&self.waiters);
-            self.grant(&mut list, &mut wakers);
-            drop(list);
-            crate::contain::wake_all(&mut wakers);
-        }
+        let mut wakers = Vec::new();
+        let mut list = lock(&self.waiters);
+        self.grant(&mut list, &mut wakers);
+        drop(list);
+        crate::contain::wake_all(&mut wakers);
     }
 
     /// With the lock held: hands the free permits to the waiters in order,
@@ -413,14 +426,10 @@ struct Acquire<'a> {
 }
 
 impl Acquire<'_> {
+    #[cold]
     fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
         let sem = self.sem;
         let Some(key) = self.waiter else {
-            match sem.try_take(self.n) {
-                Ok(()) => return Poll::Ready(Ok(())),
-                Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
-                Err(TryAcquireError::NoPermits) => {}
-            }
             // Slow path: queue (or, if the waiters left meanwhile, take).
             let mut wakers = Vec::new();
             let mut list = lock(&sem.waiters);
@@ -474,11 +483,20 @@ impl Acquire<'_> {
 impl Future for Acquire<'_> {
     type Output = Result<(), AcquireError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // Completing costs a unit of the task's budget; waiting gives it
         // back (`runtime/coop.rs`).
         ready!(coop::poll_proceed(cx));
         let this = self.get_mut();
+        // The fast path: nobody waits and the permits are there.
+        if this.waiter.is_none() {
+            match this.sem.try_take(this.n) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
+                Err(TryAcquireError::NoPermits) => {}
+            }
+        }
         let out = this.poll_acquire(cx);
         if out.is_pending() {
             coop::refund();
@@ -490,7 +508,18 @@ impl Future for Acquire<'_> {
 }
 
 impl Drop for Acquire<'_> {
+    #[inline]
     fn drop(&mut self) {
+        if self.waiter.is_some() {
+            self.cancel();
+        }
+    }
+}
+
+impl Acquire<'_> {
+    /// Leaves the queue, giving back the permits gathered.
+    #[cold]
+    fn cancel(&mut self) {
         let Some(key) = self.waiter.take() else {
             return;
         };
@@ -555,6 +584,7 @@ impl<'a> SemaphorePermit<'a> {
 }
 
 impl Drop for SemaphorePermit<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.sem.release(self.permits);
     }

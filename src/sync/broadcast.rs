@@ -3,7 +3,7 @@
 //! tells a receiver that fell behind how many it missed.
 //!
 //! Used for chat rooms, event fan-out, shutdown broadcasts. Relies on
-//! [`WaitList`] for the waiting receivers and on the cooperative budget.
+//! `WaitList` for the waiting receivers and on the cooperative budget.
 //!
 //! # Why one `std` mutex
 //! Senders and receivers work from plain threads too (`Send + Sync` when

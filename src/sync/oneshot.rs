@@ -148,7 +148,7 @@ impl<T> Sender<T> {
         drop(state);
         drop(tx);
         if let Some(w) = rx {
-            w.wake();
+            crate::contain::wake(w);
         }
         Ok(())
     }
@@ -201,7 +201,7 @@ impl<T> Drop for Sender<T> {
         drop(state);
         drop(tx);
         if let Some(w) = rx {
-            w.wake();
+            crate::contain::wake(w);
         }
     }
 }
@@ -217,7 +217,7 @@ impl<T> Receiver<T> {
         let tx = state.tx_waker.take();
         drop(state);
         if let Some(w) = tx {
-            w.wake();
+            crate::contain::wake(w);
         }
     }
 
@@ -296,7 +296,7 @@ impl<T> Drop for Receiver<T> {
         drop(value);
         drop(rx);
         if let Some(w) = tx {
-            w.wake();
+            crate::contain::wake(w);
         }
     }
 }

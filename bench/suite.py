@@ -1281,7 +1281,10 @@ def main():
     build()
     results = json.loads(args.json.read_text()) if args.merge and args.json.exists() else {}
     meta = results.get("meta", {})
-    meta.update({"machine": machine(), "label": args.label})
+    # With --merge, a tool this machine lacks ("?") keeps the version the
+    # kept sections were measured with.
+    found = {k: v for k, v in machine().items() if v != "?"}
+    meta.update({"machine": {**meta.get("machine", {}), **found}, "label": args.label})
     results["meta"] = meta
 
     # What each section was run with (sections may come from different runs, with --merge).

@@ -265,3 +265,22 @@ fn permits_split_and_merge() {
     drop(p);
     assert_eq!(sem.available_permits(), 4);
 }
+
+#[test]
+fn a_plain_thread_blocks_for_a_permit_released_by_a_task() {
+    support::run(support::LIMIT, || async {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.clone().acquire_owned().await.unwrap();
+        let s = sem.clone();
+        let thread = std::thread::spawn(move || {
+            let p = s.blocking_acquire_many(1).unwrap();
+            p.num_permits()
+        });
+        // Whether the thread has queued yet or not, the permit reaches it.
+        ember::task::yield_now().await;
+        drop(held);
+        let done = ember::spawn_blocking(move || thread.join().unwrap());
+        assert_eq!(done.await.unwrap(), 1);
+        assert_eq!(sem.available_permits(), 1);
+    });
+}

@@ -264,6 +264,49 @@ impl Semaphore {
         })
     }
 
+    /// [`acquire`](Self::acquire) on a plain thread, parking it while it
+    /// waits.
+    ///
+    /// # Panics
+    /// If called from a thread running an ember runtime.
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        super::park::block_on_thread("Semaphore::blocking_acquire", self.acquire())
+    }
+
+    /// [`acquire_many`](Self::acquire_many) on a plain thread.
+    ///
+    /// # Panics
+    /// If called from a thread running an ember runtime.
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        super::park::block_on_thread("Semaphore::blocking_acquire_many", self.acquire_many(n))
+    }
+
+    /// [`acquire_owned`](Self::acquire_owned) on a plain thread.
+    ///
+    /// # Panics
+    /// If called from a thread running an ember runtime.
+    #[track_caller]
+    pub fn blocking_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        super::park::block_on_thread("Semaphore::blocking_acquire_owned", self.acquire_owned())
+    }
+
+    /// [`acquire_many_owned`](Self::acquire_many_owned) on a plain thread.
+    ///
+    /// # Panics
+    /// If called from a thread running an ember runtime.
+    #[track_caller]
+    pub fn blocking_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        super::park::block_on_thread(
+            "Semaphore::blocking_acquire_many_owned",
+            self.acquire_many_owned(n),
+        )
+    }
+
     /// Takes one permit if one is free and nobody waits; never waits.
     #[inline]
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {

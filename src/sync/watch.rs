@@ -38,6 +38,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 
 use super::notify::Notify;
+use crate::runtime::coop;
 
 const CLOSED: usize = 1;
 const STEP: usize = 2;
@@ -360,6 +361,9 @@ impl<T> Receiver<T> {
     /// is there already. `Err` once every sender is gone and the newest
     /// value was seen.
     ///
+    /// Seeing a change takes a unit of the task's cooperative budget, so
+    /// a sender on another thread that never stops cannot hold the loop.
+    ///
     /// # Cancel safety
     /// Cancel safe: it changes nothing until it completes.
     pub async fn changed(&mut self) -> Result<(), RecvError> {
@@ -368,7 +372,9 @@ impl<T> Receiver<T> {
             let notified = self.shared.changed.notified();
             let state = self.shared.state.load(Ordering::Acquire);
             if state & !CLOSED != self.version {
-                self.version = state & !CLOSED;
+                std::future::poll_fn(coop::poll_proceed).await;
+                // The newest version (the budget may have made us yield).
+                self.version = self.shared.state.load(Ordering::Acquire) & !CLOSED;
                 return Ok(());
             }
             if state & CLOSED != 0 {

@@ -150,3 +150,35 @@ fn many_tasks_incrementing_under_the_lock_lose_no_update() {
         assert_eq!(*m.lock().await, 1000);
     });
 }
+
+thread_local! {
+    static LOCK: RefCell<Option<Rc<Mutex<u8>>>> = const { RefCell::new(None) };
+}
+
+/// A waker that, when woken, tries the thread's `LOCK` (re-entering the
+/// mutex from inside an unlock).
+struct ReEnter;
+
+impl std::task::Wake for ReEnter {
+    fn wake(self: Arc<Self>) {
+        LOCK.with(|l| {
+            if let Some(m) = &*l.borrow() {
+                assert!(m.try_lock().is_err(), "handed to the waiter");
+            }
+        });
+    }
+}
+
+#[test]
+fn a_waker_that_re_enters_the_mutex_from_its_wake_finds_it_consistent() {
+    let m = Rc::new(Mutex::new(0u8));
+    LOCK.with(|l| *l.borrow_mut() = Some(m.clone()));
+    let waker = Waker::from(Arc::new(ReEnter));
+    let mut cx = Context::from_waker(&waker);
+    let g = m.try_lock().unwrap();
+    let mut waiting = pin!(m.lock());
+    assert!(waiting.as_mut().poll(&mut cx).is_pending());
+    drop(g); // wakes `ReEnter` with no borrow held
+    assert!(waiting.as_mut().poll(&mut cx).is_ready());
+    LOCK.with(|l| *l.borrow_mut() = None);
+}

@@ -284,3 +284,82 @@ fn a_plain_thread_blocks_for_a_permit_released_by_a_task() {
         assert_eq!(sem.available_permits(), 1);
     });
 }
+
+#[test]
+fn threads_and_tasks_hammering_one_semaphore_never_exceed_its_permits_and_lose_none() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const PERMITS: usize = 3;
+    support::run(support::LIMIT, || async {
+        let sem = Arc::new(Semaphore::new(PERMITS));
+        let in_use = Arc::new(AtomicUsize::new(0));
+        let check = |in_use: &AtomicUsize, n: usize| {
+            let now = in_use.fetch_add(n, Ordering::SeqCst) + n;
+            assert!(now <= PERMITS, "{now} permits in use");
+            in_use.fetch_sub(n, Ordering::SeqCst);
+        };
+        let threads: Vec<_> = (0..3)
+            .map(|t| {
+                let (sem, in_use) = (sem.clone(), in_use.clone());
+                std::thread::spawn(move || {
+                    for i in 0..20_000 {
+                        let n = 1 + (i + t) % PERMITS;
+                        let p = sem.blocking_acquire_many(n as u32).unwrap();
+                        check(&in_use, n);
+                        drop(p);
+                    }
+                })
+            })
+            .collect();
+        let tasks: Vec<_> = (0..3)
+            .map(|t| {
+                let (sem, in_use) = (sem.clone(), in_use.clone());
+                ember::spawn(async move {
+                    for i in 0..20_000 {
+                        let n = 1 + (i * 7 + t) % PERMITS;
+                        let p = sem.acquire_many(n as u32).await.unwrap();
+                        check(&in_use, n);
+                        if i % 3 == 0 {
+                            ember::task::yield_now().await;
+                        }
+                        drop(p);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let joined = ember::spawn_blocking(move || {
+            for t in threads {
+                t.join().unwrap();
+            }
+        });
+        joined.await.unwrap();
+        assert_eq!(sem.available_permits(), PERMITS);
+    });
+}
+
+/// Panics when woken.
+struct Panicky;
+
+impl std::task::Wake for Panicky {
+    fn wake(self: Arc<Self>) {
+        panic!("a waker that panics (expected by the test)");
+    }
+}
+
+#[test]
+fn a_panicking_waker_does_not_break_a_release() {
+    let sem = Arc::new(Semaphore::new(0));
+    let waker = Waker::from(Arc::new(Panicky));
+    let mut cx = Context::from_waker(&waker);
+    let mut waiting = pin!(sem.acquire());
+    assert!(waiting.as_mut().poll(&mut cx).is_pending());
+    sem.add_permits(1); // handed to the waiter; its waker's panic is contained
+    let Poll::Ready(Ok(permit)) = waiting.as_mut().poll(&mut cx) else {
+        panic!("the permit was handed over");
+    };
+    assert_eq!(sem.available_permits(), 0);
+    drop(permit);
+    assert_eq!(sem.available_permits(), 1);
+}

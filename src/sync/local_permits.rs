@@ -24,7 +24,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 
-use super::wait_list::WaitList;
+use super::wait_list::{WaitList, Wakers};
 use crate::runtime::coop;
 
 /// A loop-local permit count with a FIFO queue of waiting acquires.
@@ -79,10 +79,10 @@ impl LocalPermits {
     #[cold]
     fn hand_out(&self) {
         let mut free = self.free.get();
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         self.waiters.borrow_mut().grant(&mut free, (), &mut wakers);
         self.free.set(free);
-        crate::contain::wake_all(&mut wakers);
+        wakers.wake_all();
     }
 
     /// Free permits now.

@@ -48,10 +48,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{ready, Context, Poll, Waker};
+use std::task::{ready, Context, Poll};
 
 use super::lock;
-use super::wait_list::WaitList;
+use super::wait_list::{WaitList, Wakers};
 use crate::runtime::coop;
 
 const CLOSED: usize = 1;
@@ -410,24 +410,24 @@ impl Semaphore {
             self.state.fetch_sub(n * ONE, Ordering::AcqRel);
             panic!("a semaphore holds at most Semaphore::MAX_PERMITS permits");
         }
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         let mut list = lock(&self.waiters);
         self.grant(&mut list, &mut wakers);
         drop(list);
-        crate::contain::wake_all(&mut wakers);
+        wakers.wake_all();
     }
 
     /// With the lock held: hands the free permits to the waiters in order,
     /// and clears `WAITERS` if the queue ends up empty.
-    fn grant(&self, list: &mut WaitList<Outcome>, wakers: &mut Vec<Waker>) {
-        let s = self.state.load(Ordering::Acquire);
-        if s & WAITERS == 0 {
+    fn grant(&self, list: &mut WaitList<Outcome>, wakers: &mut Wakers) {
+        if self.state.load(Ordering::Acquire) & WAITERS == 0 {
             return;
         }
-        // With `WAITERS` set only the lock holder takes permits, so the
-        // count can only grow under us: taking `free` cannot underflow.
-        let mut free = s >> SHIFT;
-        self.state.fetch_sub(free * ONE, Ordering::AcqRel);
+        // Take every free permit in one step (releases may add more
+        // meanwhile, and `forget_permits` take some: a load then a
+        // subtraction could underflow).
+        let before = self.state.fetch_and(CLOSED | WAITERS, Ordering::AcqRel);
+        let mut free = before >> SHIFT;
         list.grant(&mut free, Outcome::Granted, wakers);
         let flag = if list.is_empty() { WAITERS } else { 0 };
         // Put back what is left and clear the flag in one step (the flag is
@@ -474,7 +474,7 @@ impl Acquire<'_> {
         let sem = self.sem;
         let Some(key) = self.waiter else {
             // Slow path: queue (or, if the waiters left meanwhile, take).
-            let mut wakers = Vec::new();
+            let mut wakers = Wakers::new();
             let mut list = lock(&sem.waiters);
             match sem.try_take(self.n) {
                 Ok(()) => return Poll::Ready(Ok(())),
@@ -493,7 +493,7 @@ impl Acquire<'_> {
             };
             drop(list);
             drop(old);
-            crate::contain::wake_all(&mut wakers);
+            wakers.wake_all();
             return if done {
                 Poll::Ready(Ok(()))
             } else {
@@ -567,7 +567,6 @@ impl Acquire<'_> {
             return;
         };
         let sem = self.sem;
-        let mut wakers = Vec::new();
         let mut list = lock(&sem.waiters);
         let (outcome, old, left) = list.remove_counted(key);
         // Gathered permits (all of them if it was granted) go back.
@@ -575,12 +574,11 @@ impl Acquire<'_> {
             Some(Outcome::Granted) => self.n,
             _ => self.n - left,
         };
-        if list.is_empty() && outcome.is_none() {
+        if list.is_empty() {
             sem.state.fetch_and(!WAITERS, Ordering::AcqRel);
         }
         drop(list);
         drop(old);
-        crate::contain::wake_all(&mut wakers);
         sem.release(given);
     }
 }

@@ -39,6 +39,43 @@ use std::task::Waker;
 
 use slab::Slab;
 
+/// Wakers collected under a lock, to wake once it is released. The first
+/// one is kept without allocating: serving one waiter (a receive freeing
+/// one slot) is the common case, and must not allocate.
+#[derive(Debug, Default)]
+pub(crate) struct Wakers {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Wakers {
+    pub(crate) const fn new() -> Wakers {
+        Wakers {
+            first: None,
+            rest: Vec::new(),
+        }
+    }
+
+    /// Wakes them all, through `contain`.
+    pub(crate) fn wake_all(mut self) {
+        if let Some(w) = self.first.take() {
+            crate::contain::wake(w);
+        }
+        crate::contain::wake_all(&mut self.rest);
+    }
+}
+
+impl Extend<Waker> for Wakers {
+    fn extend<I: IntoIterator<Item = Waker>>(&mut self, wakers: I) {
+        for w in wakers {
+            match self.first {
+                None => self.first = Some(w),
+                Some(_) => self.rest.push(w),
+            }
+        }
+    }
+}
+
 /// No node: the end of the list.
 const NIL: usize = usize::MAX;
 
@@ -150,7 +187,7 @@ impl<K: Copy> WaitList<K> {
     /// all that is left if that is less (then it keeps its place at the
     /// head). A waiter that got all it wanted is notified with `kind` and
     /// its waker goes into `out`.
-    pub(crate) fn grant(&mut self, units: &mut usize, kind: K, out: &mut Vec<Waker>) {
+    pub(crate) fn grant(&mut self, units: &mut usize, kind: K, out: &mut impl Extend<Waker>) {
         while *units > 0 && self.head != NIL {
             let node = &mut self.nodes[self.head];
             let take = node.want.min(*units);
@@ -159,9 +196,7 @@ impl<K: Copy> WaitList<K> {
             if node.want > 0 {
                 return;
             }
-            if let Some(w) = self.notify_first(kind) {
-                out.push(w);
-            }
+            out.extend(self.notify_first(kind));
         }
     }
 

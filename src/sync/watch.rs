@@ -467,6 +467,10 @@ impl<T: fmt::Debug> fmt::Debug for Receiver<T> {
 /// Not `Send` (it boxes a future without a `Send` bound, as ember needs
 /// none).
 ///
+/// # Cancel safety
+/// Dropping a pending `poll_next` (its `next()` future) loses nothing: the
+/// newest value is read when the stream yields.
+///
 /// ```
 /// use ember::sync::watch::{self, WatchStream};
 /// use std::future::poll_fn;

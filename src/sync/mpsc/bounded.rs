@@ -15,6 +15,7 @@ use std::task::{ready, Context, Poll, Waker};
 
 use futures_core::Stream;
 
+use super::super::wait_list::Wakers;
 use super::chan::{Chan, Recv, Rx, State};
 use super::error::{SendError, TryRecvError, TrySendError};
 use super::permit::{OwnedPermit, Permit, PermitIterator};
@@ -412,6 +413,7 @@ impl<'a, T> Slots<'a, T> {
         ready!(coop::poll_proceed(cx));
         let mut state = self.chan.lock();
         let mut old_waker: Option<Waker> = None;
+        let mut served = Wakers::new();
         if state.rx_closed {
             if let Some(key) = self.waiter.take() {
                 old_waker = state.send_waiters.remove(key).1;
@@ -432,9 +434,8 @@ impl<'a, T> Slots<'a, T> {
                     .push_back_wanting(cx.waker().clone(), self.n);
                 // If we are the head, gather what is free now. (Fewer than
                 // `n`, or the fast path above would have taken them; and
-                // nobody before us can be served, or they would have been.)
-                let wakers = state.release_permits(0);
-                debug_assert!(wakers.is_empty());
+                // nobody before us can be served, so nobody is woken.)
+                served = state.release_permits(0);
                 self.waiter = Some(key);
                 false
             }
@@ -457,6 +458,7 @@ impl<'a, T> Slots<'a, T> {
         } else {
             drop(state);
             drop(old_waker);
+            served.wake_all();
             coop::refund();
             Poll::Pending
         }
@@ -483,14 +485,14 @@ impl<T> Drop for Slots<'_, T> {
             Some(()) => self.n,
             None => self.n - left,
         };
-        let mut wakers = if state.rx_closed {
-            Vec::new()
+        let wakers = if state.rx_closed {
+            Wakers::new()
         } else {
             state.release_permits(gathered)
         };
         drop(state);
         drop(old_waker);
-        crate::contain::wake_all(&mut wakers);
+        wakers.wake_all();
     }
 }
 

@@ -43,7 +43,7 @@ use std::task::{ready, Context, Poll, Waker};
 
 use super::super::lock;
 use super::super::notify::Notify;
-use super::super::wait_list::WaitList;
+use super::super::wait_list::{WaitList, Wakers};
 use super::error::TryRecvError;
 use crate::runtime::coop;
 
@@ -112,9 +112,9 @@ impl<T> Chan<T> {
         if state.rx_closed || n == 0 {
             return;
         }
-        let mut wakers = state.release_permits(n);
+        let wakers = state.release_permits(n);
         drop(state);
-        crate::contain::wake_all(&mut wakers);
+        wakers.wake_all();
     }
 
     /// Upgrades a weak sender: a new strong one, unless none is left.
@@ -191,22 +191,23 @@ impl<T> Chan<T> {
 impl<T> State<T> {
     /// Takes the first message. In a bounded channel its slot is freed;
     /// the wakers of the senders it completes (if any) are returned with it.
-    fn pop(&mut self, bounded: bool) -> Option<(T, Vec<Waker>)> {
+    fn pop(&mut self, bounded: bool) -> Option<(T, Wakers)> {
         let value = self.queue.pop_front()?;
         let senders = if bounded {
             self.release_permits(1)
         } else {
-            Vec::new()
+            Wakers::new()
         };
         Some((value, senders))
     }
 
     /// `n` slots are free again (bounded only): waiting senders get them in
     /// order; the wakers of those that now have all they wanted are
-    /// returned. The rest is kept in `permits`. (`Vec::new` allocates
-    /// nothing: only a sender to wake costs an allocation.)
-    pub(super) fn release_permits(&mut self, n: usize) -> Vec<Waker> {
-        let mut wakers = Vec::new();
+    /// returned. The rest is kept in `permits`. (`Wakers` holds one
+    /// waker without allocating: a receive, which frees one slot, never
+    /// allocates.)
+    pub(super) fn release_permits(&mut self, n: usize) -> Wakers {
+        let mut wakers = Wakers::new();
         self.permits += n;
         if !self.send_waiters.is_empty() {
             self.send_waiters.grant(&mut self.permits, (), &mut wakers);
@@ -232,9 +233,9 @@ impl<T> Rx<T> {
     pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         ready!(coop::poll_proceed(cx));
         let mut state = self.chan.lock();
-        if let Some((value, mut senders)) = state.pop(self.chan.capacity.is_some()) {
+        if let Some((value, senders)) = state.pop(self.chan.capacity.is_some()) {
             drop(state);
-            crate::contain::wake_all(&mut senders);
+            senders.wake_all();
             return Poll::Ready(Some(value));
         }
         if state.senders == 0 || state.rx_closed {
@@ -268,13 +269,13 @@ impl<T> Rx<T> {
         let n = state.queue.len().min(limit);
         if n > 0 {
             buffer.extend(state.queue.drain(..n));
-            let mut senders = if bounded {
+            let senders = if bounded {
                 state.release_permits(n)
             } else {
-                Vec::new()
+                Wakers::new()
             };
             drop(state);
-            crate::contain::wake_all(&mut senders);
+            senders.wake_all();
             return Poll::Ready(n);
         }
         if state.senders == 0 || state.rx_closed {
@@ -304,9 +305,9 @@ impl<T> Rx<T> {
 
     pub(super) fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.chan.lock();
-        if let Some((value, mut senders)) = state.pop(self.chan.capacity.is_some()) {
+        if let Some((value, senders)) = state.pop(self.chan.capacity.is_some()) {
             drop(state);
-            crate::contain::wake_all(&mut senders);
+            senders.wake_all();
             return Ok(value);
         }
         if state.senders == 0 || state.rx_closed {

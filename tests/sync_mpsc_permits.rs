@@ -210,3 +210,19 @@ fn close_on_the_receiver_is_seen_by_is_closed_on_both_sides() {
     assert!(tx.is_closed());
     assert!(tx.try_reserve().is_err());
 }
+
+#[test]
+fn reserve_many_of_zero_slots_never_waits() {
+    support::run(support::LIMIT, || async {
+        let (tx, _rx) = mpsc::channel::<u8>(1);
+        tx.try_send(1).unwrap();
+        let mut waiting = Box::pin(tx.send(2));
+        assert!(poll_once(&mut waiting).is_pending());
+        assert_eq!(tx.reserve_many(0).await.unwrap().len(), 0);
+        assert_eq!(
+            tx.try_reserve_many(0).map(|it| it.len()).ok(),
+            None,
+            "others wait first"
+        );
+    });
+}

@@ -49,6 +49,7 @@ pub(crate) struct Wakers {
 }
 
 impl Wakers {
+    #[inline]
     pub(crate) const fn new() -> Wakers {
         Wakers {
             first: None,
@@ -56,8 +57,17 @@ impl Wakers {
         }
     }
 
-    /// Wakes them all, through `contain`.
-    pub(crate) fn wake_all(mut self) {
+    /// Wakes them all, through `contain`. Inlined: on most calls there is
+    /// none (`rest` is empty whenever `first` is).
+    #[inline]
+    pub(crate) fn wake_all(self) {
+        if self.first.is_some() {
+            self.wake_slow();
+        }
+    }
+
+    #[cold]
+    fn wake_slow(mut self) {
         if let Some(w) = self.first.take() {
             crate::contain::wake(w);
         }
@@ -66,6 +76,7 @@ impl Wakers {
 }
 
 impl Extend<Waker> for Wakers {
+    #[inline]
     fn extend<I: IntoIterator<Item = Waker>>(&mut self, wakers: I) {
         for w in wakers {
             match self.first {
@@ -187,6 +198,7 @@ impl<K: Copy> WaitList<K> {
     /// all that is left if that is less (then it keeps its place at the
     /// head). A waiter that got all it wanted is notified with `kind` and
     /// its waker goes into `out`.
+    #[inline]
     pub(crate) fn grant(&mut self, units: &mut usize, kind: K, out: &mut impl Extend<Waker>) {
         while *units > 0 && self.head != NIL {
             let node = &mut self.nodes[self.head];
@@ -198,6 +210,22 @@ impl<K: Copy> WaitList<K> {
             }
             out.extend(self.notify_first(kind));
         }
+    }
+
+    /// [`grant`](Self::grant) to the head only: it takes what it still
+    /// wants from `*units` (or all of them), and its waker is returned if
+    /// that completes it. For a caller that frees one unit while nobody
+    /// else has any (so nobody behind the head could be served).
+    #[inline]
+    pub(crate) fn grant_head(&mut self, units: &mut usize, kind: K) -> Option<Waker> {
+        let node = self.nodes.get_mut(self.head)?;
+        let take = node.want.min(*units);
+        node.want -= take;
+        *units -= take;
+        if node.want > 0 {
+            return None;
+        }
+        self.notify_first(kind)
     }
 
     /// Units waiter `key` still wants (0 once it has all, or if unknown).
@@ -357,6 +385,23 @@ mod tests {
         assert_eq!(list.notified(big), Some(()));
         assert_eq!(list.notified(small), Some(()));
         assert!(list.is_empty());
+    }
+
+    #[test]
+    fn grant_head_serves_only_the_head() {
+        let mut list = WaitList::<()>::new();
+        let a = list.push_back_wanting(waker(), 2);
+        let b = list.push_back_wanting(waker(), 1);
+        let mut units = 1;
+        assert!(
+            list.grant_head(&mut units, ()).is_none(),
+            "a wants one more"
+        );
+        assert_eq!(units, 0);
+        let mut units = 1;
+        assert!(list.grant_head(&mut units, ()).is_some());
+        assert_eq!(list.notified(a), Some(()));
+        assert_eq!(list.notified(b), None);
     }
 
     #[test]

@@ -413,7 +413,6 @@ impl<'a, T> Slots<'a, T> {
         ready!(coop::poll_proceed(cx));
         let mut state = self.chan.lock();
         let mut old_waker: Option<Waker> = None;
-        let mut served = Wakers::new();
         if state.rx_closed {
             if let Some(key) = self.waiter.take() {
                 old_waker = state.send_waiters.remove(key).1;
@@ -424,6 +423,9 @@ impl<'a, T> Slots<'a, T> {
         }
         let done = match self.waiter {
             // First poll: take free slots, unless others wait before us.
+            // (Zero slots never wait: `grant_head` relies on every waiter
+            // wanting at least one.)
+            None if self.n == 0 => true,
             None if state.permits >= self.n && state.send_waiters.is_empty() => {
                 state.permits -= self.n;
                 true
@@ -432,10 +434,13 @@ impl<'a, T> Slots<'a, T> {
                 let key = state
                     .send_waiters
                     .push_back_wanting(cx.waker().clone(), self.n);
-                // If we are the head, gather what is free now. (Fewer than
-                // `n`, or the fast path above would have taken them; and
-                // nobody before us can be served, so nobody is woken.)
-                served = state.release_permits(0);
+                // If we are the head, gather what is free now: fewer than
+                // `n`, or the fast path above would have taken them, so
+                // this never completes us (and if others wait before us,
+                // no slot is free).
+                let st = &mut *state;
+                let served = st.send_waiters.grant_head(&mut st.permits, ());
+                debug_assert!(served.is_none());
                 self.waiter = Some(key);
                 false
             }
@@ -458,7 +463,6 @@ impl<'a, T> Slots<'a, T> {
         } else {
             drop(state);
             drop(old_waker);
-            served.wake_all();
             coop::refund();
             Poll::Pending
         }

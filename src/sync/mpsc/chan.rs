@@ -191,14 +191,25 @@ impl<T> Chan<T> {
 impl<T> State<T> {
     /// Takes the first message. In a bounded channel its slot is freed;
     /// the wakers of the senders it completes (if any) are returned with it.
-    fn pop(&mut self, bounded: bool) -> Option<(T, Wakers)> {
+    fn pop(&mut self, bounded: bool) -> Option<(T, Option<Waker>)> {
         let value = self.queue.pop_front()?;
-        let senders = if bounded {
-            self.release_permits(1)
-        } else {
-            Wakers::new()
-        };
-        Some((value, senders))
+        let sender = if bounded { self.release_one() } else { None };
+        Some((value, sender))
+    }
+
+    /// One slot is free again (bounded only): it goes to the first waiting
+    /// sender, whose waker is returned if that completes its wait. While
+    /// senders wait no slot is free (the invariant), so one slot can serve
+    /// the head at most: no list of wakers, and no allocation, on the
+    /// receive path.
+    #[inline]
+    fn release_one(&mut self) -> Option<Waker> {
+        self.permits += 1;
+        if self.send_waiters.is_empty() {
+            return None;
+        }
+        debug_assert_eq!(self.permits, 1, "slots were free while senders waited");
+        self.send_waiters.grant_head(&mut self.permits, ())
     }
 
     /// `n` slots are free again (bounded only): waiting senders get them in
@@ -206,6 +217,7 @@ impl<T> State<T> {
     /// returned. The rest is kept in `permits`. (`Wakers` holds one
     /// waker without allocating: a receive, which frees one slot, never
     /// allocates.)
+    #[inline]
     pub(super) fn release_permits(&mut self, n: usize) -> Wakers {
         let mut wakers = Wakers::new();
         self.permits += n;
@@ -233,9 +245,11 @@ impl<T> Rx<T> {
     pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         ready!(coop::poll_proceed(cx));
         let mut state = self.chan.lock();
-        if let Some((value, senders)) = state.pop(self.chan.capacity.is_some()) {
+        if let Some((value, sender)) = state.pop(self.chan.capacity.is_some()) {
             drop(state);
-            senders.wake_all();
+            if let Some(w) = sender {
+                crate::contain::wake(w);
+            }
             return Poll::Ready(Some(value));
         }
         if state.senders == 0 || state.rx_closed {
@@ -305,9 +319,11 @@ impl<T> Rx<T> {
 
     pub(super) fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.chan.lock();
-        if let Some((value, senders)) = state.pop(self.chan.capacity.is_some()) {
+        if let Some((value, sender)) = state.pop(self.chan.capacity.is_some()) {
             drop(state);
-            senders.wake_all();
+            if let Some(w) = sender {
+                crate::contain::wake(w);
+            }
             return Ok(value);
         }
         if state.senders == 0 || state.rx_closed {

@@ -40,7 +40,7 @@ use std::task::{ready, Context, Poll, Waker};
 
 use super::lock;
 use super::notify::Notify;
-use super::wait_list::WaitList;
+use super::wait_list::{WaitList, Wakers};
 use crate::runtime::coop;
 
 /// Errors of `broadcast`.
@@ -231,7 +231,7 @@ impl<T> Sender<T> {
     /// receivers that had not read it will see `Lagged`). Fails, giving
     /// the value back, if there is no receiver.
     pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
-        let mut wakers = Vec::new();
+        let mut wakers = Wakers::new();
         let mut state = self.shared.lock();
         let receivers = state.receivers;
         if receivers == 0 {
@@ -244,11 +244,11 @@ impl<T> Sender<T> {
         let old = slot.value.replace(value);
         state.tail = tail + 1;
         if !state.waiters.is_empty() {
-            state.waiters.notify_all((), &mut wakers);
+            state.waiters.notify_all_into((), &mut wakers);
         }
         drop(state);
         drop(old);
-        crate::contain::wake_all(&mut wakers);
+        wakers.wake_all();
         Ok(receivers)
     }
 

@@ -234,6 +234,13 @@ impl<K: Copy> WaitList<K> {
         self.nodes.get(key).map_or(0, |n| n.want)
     }
 
+    /// [`notify_all`](Self::notify_all) into any collection of wakers.
+    pub(crate) fn notify_all_into(&mut self, kind: K, out: &mut impl Extend<Waker>) {
+        while let Some(waker) = self.notify_first(kind) {
+            out.extend(Some(waker));
+        }
+    }
+
     /// Notifies every waiter with `kind`; their wakers go into `out`.
     pub(crate) fn notify_all(&mut self, kind: K, out: &mut Vec<Waker>) {
         while let Some(waker) = self.notify_first(kind) {

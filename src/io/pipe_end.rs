@@ -1,0 +1,99 @@
+//! What every pipe end does the same way, written once for
+//! `net::unix::pipe`'s `Sender` and `Receiver` and for `process`'s
+//! `ChildStdin`, `ChildStdout` and `ChildStderr`.
+//!
+//! Each of those is a thin type over a `Registered<File>` (a `File` is only
+//! an owned fd with `Read` and `Write` on `&File`, no buffering), and calls
+//! these functions for its reads, writes and conversions. Relies on
+//! `io/registered.rs` for the one `WouldBlock` loop and on `sys::fd` for
+//! `O_NONBLOCK`.
+//!
+//! # Invariant
+//! The fd registered is non-blocking (set by [`register`] before the
+//! registration exists), and its open file description is not shared with
+//! another process: a pipe made by `sys::fd::pipe` or by std for a child
+//! is close-on-exec, so no child inherits it (the child gets its own end,
+//! a different description). A FIFO opened by path or a user's file may be
+//! shared: then `O_NONBLOCK` reaches its other holders too (documented on
+//! the constructors that take one).
+//!
+//! Pipes are byte streams, so the short-read rule of `io/registered.rs`
+//! holds: a read that returns fewer bytes than asked emptied the pipe, a
+//! write that took fewer filled it.
+
+use std::fs::File;
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::task::{Context, Poll};
+
+use crate::io::registered::Registered;
+use crate::reactor::Direction;
+use crate::sys::fd::set_nonblocking_to;
+
+/// Sets `O_NONBLOCK` on `fd` and registers it with the current runtime.
+///
+/// # Panics
+/// Outside an ember runtime, like every I/O constructor.
+#[track_caller]
+pub(crate) fn register(fd: OwnedFd) -> io::Result<Registered<File>> {
+    set_nonblocking_to(fd.as_raw_fd(), true)?;
+    Registered::new(File::from(fd))
+}
+
+/// Reads into `buf`; a short read drained the pipe.
+pub(crate) fn poll_read(
+    io: &Registered<File>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    let len = buf.len();
+    io.poll_io(
+        cx,
+        Direction::Read,
+        |mut f| f.read(buf),
+        |&n| n > 0 && n < len,
+    )
+}
+
+/// Writes from `buf`; a short write filled the pipe.
+pub(crate) fn poll_write(
+    io: &Registered<File>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    let len = buf.len();
+    io.poll_io(cx, Direction::Write, |mut f| f.write(buf), |&n| n < len)
+}
+
+/// Writes from `bufs` (`writev`). No short-write rule: `writev` may take
+/// fewer buffers than offered for reasons other than a full pipe.
+pub(crate) fn poll_write_vectored(
+    io: &Registered<File>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    io.poll_io(
+        cx,
+        Direction::Write,
+        |mut f| f.write_vectored(bufs),
+        |_| false,
+    )
+}
+
+/// Reads what is there without waiting; `WouldBlock` if nothing is.
+pub(crate) fn try_read(io: &Registered<File>, buf: &mut [u8]) -> io::Result<usize> {
+    io.try_io(Direction::Read, |mut f| f.read(buf))
+}
+
+/// Writes what fits without waiting; `WouldBlock` if nothing does.
+pub(crate) fn try_write(io: &Registered<File>, buf: &[u8]) -> io::Result<usize> {
+    io.try_io(Direction::Write, |mut f| f.write(buf))
+}
+
+/// Deregisters and gives the fd back, blocking (`nonblocking == false`)
+/// or not. On error the fd is closed.
+pub(crate) fn into_fd(io: Registered<File>, nonblocking: bool) -> io::Result<OwnedFd> {
+    let fd = OwnedFd::from(io.into_inner());
+    set_nonblocking_to(fd.as_raw_fd(), nonblocking)?;
+    Ok(fd)
+}

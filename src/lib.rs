@@ -130,6 +130,8 @@ pub mod net;
 // clearing) has no caller. Gating it would scatter `cfg`s through the
 // reactor's hot path to save about 200 lines of compiling, so it stays, and
 // only in those builds is the dead-code lint off.
+#[cfg(feature = "process")]
+pub mod process;
 #[cfg_attr(not(any(feature = "net", feature = "signal")), allow(dead_code))]
 mod reactor;
 pub mod runtime;

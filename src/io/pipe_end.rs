@@ -80,16 +80,6 @@ pub(crate) fn poll_write_vectored(
     )
 }
 
-/// Reads what is there without waiting; `WouldBlock` if nothing is.
-pub(crate) fn try_read(io: &Registered<File>, buf: &mut [u8]) -> io::Result<usize> {
-    io.try_io(Direction::Read, |mut f| f.read(buf))
-}
-
-/// Writes what fits without waiting; `WouldBlock` if nothing does.
-pub(crate) fn try_write(io: &Registered<File>, buf: &[u8]) -> io::Result<usize> {
-    io.try_io(Direction::Write, |mut f| f.write(buf))
-}
-
 /// Deregisters and gives the fd back, blocking (`nonblocking == false`)
 /// or not. On error the fd is closed.
 pub(crate) fn into_fd(io: Registered<File>, nonblocking: bool) -> io::Result<OwnedFd> {
@@ -97,3 +87,59 @@ pub(crate) fn into_fd(io: Registered<File>, nonblocking: bool) -> io::Result<Own
     set_nonblocking_to(fd.as_raw_fd(), nonblocking)?;
     Ok(fd)
 }
+
+/// `AsyncRead` for `$t`, a type with a field `io: Registered<File>`.
+macro_rules! pipe_read {
+    ($t:ty) => {
+        impl $crate::io::AsyncRead for $t {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::io::pipe_end::poll_read(&self.io, cx, buf)
+            }
+        }
+    };
+}
+
+/// `AsyncWrite` for `$t`, a type with a field `io: Registered<File>`.
+/// Flushing has nothing to do (a pipe has no user-space buffer), nor has
+/// closing: the fd closes when the value is dropped (as in tokio).
+macro_rules! pipe_write {
+    ($t:ty) => {
+        impl $crate::io::AsyncWrite for $t {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::io::pipe_end::poll_write(&self.io, cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::io::pipe_end::poll_write_vectored(&self.io, cx, bufs)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
+pub(crate) use {pipe_read, pipe_write};

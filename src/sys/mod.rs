@@ -46,6 +46,8 @@ pub(crate) mod epoll;
 pub(crate) mod eventfd;
 #[cfg(any(feature = "net", feature = "process"))]
 pub(crate) mod fd;
+#[cfg(feature = "process")]
+pub(crate) mod process;
 #[cfg(feature = "signal")]
 pub(crate) mod signal;
 #[cfg(feature = "net")]

@@ -36,11 +36,11 @@ use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::io::pipe_end;
 use crate::io::registered::Registered;
+#[cfg(doc)]
 use crate::io::{AsyncRead, AsyncWrite};
 use crate::reactor::Direction;
 use crate::sys::fd::{self as sys};
@@ -251,7 +251,8 @@ impl Sender {
     /// A write of at most `PIPE_BUF` (4096) bytes is atomic: all or
     /// `WouldBlock`.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        pipe_end::try_write(&self.io, buf)
+        self.io
+            .try_io(Direction::Write, |mut f| std::io::Write::write(&mut f, buf))
     }
 
     /// Writes what fits of several buffers without waiting.
@@ -270,34 +271,6 @@ impl Sender {
     /// Deregisters and returns the fd, still non-blocking.
     pub fn into_nonblocking_fd(self) -> io::Result<OwnedFd> {
         pipe_end::into_fd(self.io, true)
-    }
-}
-
-impl AsyncWrite for Sender {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        pipe_end::poll_write(&self.io, cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        pipe_end::poll_write_vectored(&self.io, cx, bufs)
-    }
-
-    /// Nothing to flush: a pipe has no user-space buffer.
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Does nothing: the fd closes when the `Sender` is dropped.
-    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
     }
 }
 
@@ -363,7 +336,8 @@ impl Receiver {
     /// Reads what is there without waiting: `Ok(0)` at end of stream,
     /// `WouldBlock` if nothing is there yet.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        pipe_end::try_read(&self.io, buf)
+        self.io
+            .try_io(Direction::Read, |mut f| std::io::Read::read(&mut f, buf))
     }
 
     /// Reads into several buffers without waiting.
@@ -381,16 +355,6 @@ impl Receiver {
     /// Deregisters and returns the fd, still non-blocking.
     pub fn into_nonblocking_fd(self) -> io::Result<OwnedFd> {
         pipe_end::into_fd(self.io, true)
-    }
-}
-
-impl AsyncRead for Receiver {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        pipe_end::poll_read(&self.io, cx, buf)
     }
 }
 
@@ -419,3 +383,5 @@ macro_rules! fd_impls {
 }
 
 fd_impls! { Sender Receiver }
+pipe_end::pipe_write!(Sender);
+pipe_end::pipe_read!(Receiver);

@@ -78,18 +78,15 @@ impl Child {
     }
 
     /// Sends `SIGKILL` to the child, without waiting for it to die; then
-    /// [`wait`](Self::wait) reaps it.
+    /// [`wait`](Self::wait) reaps it. Once the child is reaped this does
+    /// nothing (its pid may be someone else's by then), as in tokio.
     ///
     /// # Errors
-    /// `InvalidInput` if the child was already reaped (its pid may be
-    /// someone else's now); what `kill(2)` reports otherwise.
+    /// What `kill(2)` reports.
     pub fn start_kill(&mut self) -> io::Result<()> {
         match &mut self.state {
             State::Running(running) => running.std.kill(),
-            State::Reaped(_) => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "invalid argument: can't kill an exited process",
-            )),
+            State::Reaped(_) => Ok(()),
         }
     }
 

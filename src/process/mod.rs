@@ -43,8 +43,8 @@
 //! | reaped | the `ExitStatus` only; the pidfd is closed | `None` | `Ok(Some(status))`, again | never |
 //!
 //! `start_kill` (and `kill`) sends `SIGKILL` while the child is running or
-//! a zombie, and is an `InvalidInput` error once it is reaped (the pid may
-//! be another process's by then). Dropping the [`Child`] in the first two
+//! a zombie, and does nothing once it is reaped (the pid may be another
+//! process's by then). Dropping the [`Child`] in the first two
 //! states makes it an **orphan**: killed first if
 //! [`kill_on_drop`](Command::kill_on_drop) was set, then reaped in the
 //! background when it exits, by a task on the runtime (`wait.rs`), so no

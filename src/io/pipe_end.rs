@@ -9,8 +9,8 @@
 //! `O_NONBLOCK`.
 //!
 //! # Invariant
-//! The fd registered is non-blocking (set by [`register`] before the
-//! registration exists), and its open file description is not shared with
+//! The fd registered is non-blocking (set by [`register`] before any I/O
+//! is tried on it), and its open file description is not shared with
 //! another process: a pipe made by `sys::fd::pipe` or by std for a child
 //! is close-on-exec, so no child inherits it (the child gets its own end,
 //! a different description). A FIFO opened by path or a user's file may be
@@ -30,14 +30,17 @@ use crate::io::registered::Registered;
 use crate::reactor::Direction;
 use crate::sys::fd::set_nonblocking_to;
 
-/// Sets `O_NONBLOCK` on `fd` and registers it with the current runtime.
+/// Registers `fd` with the current runtime and sets `O_NONBLOCK` on it.
+/// Registered first (as `Async::new` does): if epoll refuses the fd (a
+/// regular file), its flags stay untouched. On error the fd is closed.
 ///
 /// # Panics
 /// Outside an ember runtime, like every I/O constructor.
 #[track_caller]
 pub(crate) fn register(fd: OwnedFd) -> io::Result<Registered<File>> {
-    set_nonblocking_to(fd.as_raw_fd(), true)?;
-    Registered::new(File::from(fd))
+    let io = Registered::new(File::from(fd))?;
+    set_nonblocking_to(io.get_ref().as_raw_fd(), true)?;
+    Ok(io)
 }
 
 /// Reads into `buf`; a short read drained the pipe.
@@ -142,4 +145,30 @@ macro_rules! pipe_write {
     };
 }
 
-pub(crate) use {pipe_read, pipe_write};
+/// `AsRawFd`, `AsFd` and `Debug` for `$t`, a type with a field
+/// `io: Registered<File>`.
+macro_rules! pipe_fd {
+    ($t:ident) => {
+        impl std::os::fd::AsRawFd for $t {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+            }
+        }
+
+        impl std::os::fd::AsFd for $t {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($t))
+                    .field("fd", &std::os::fd::AsRawFd::as_raw_fd(self))
+                    .finish()
+            }
+        }
+    };
+}
+
+pub(crate) use {pipe_fd, pipe_read, pipe_write};

@@ -20,7 +20,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
 use std::process::Stdio;
 
 use crate::io::pipe_end;
@@ -83,25 +83,7 @@ macro_rules! child_pipe {
             }
         }
 
-        impl AsRawFd for $t {
-            fn as_raw_fd(&self) -> RawFd {
-                self.io.get_ref().as_raw_fd()
-            }
-        }
-
-        impl AsFd for $t {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.io.get_ref().as_fd()
-            }
-        }
-
-        impl std::fmt::Debug for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($t))
-                    .field("fd", &self.as_raw_fd())
-                    .finish()
-            }
-        }
+        pipe_end::pipe_fd!($t);
     };
 }
 

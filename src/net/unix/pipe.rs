@@ -33,7 +33,7 @@
 
 use std::fs::File;
 use std::io::{self, IoSlice};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::task::{Context, Poll};
@@ -358,30 +358,7 @@ impl Receiver {
     }
 }
 
-macro_rules! fd_impls {
-    ($($t:ident)*) => {$(
-        impl AsRawFd for $t {
-            fn as_raw_fd(&self) -> RawFd {
-                self.io.get_ref().as_raw_fd()
-            }
-        }
-
-        impl AsFd for $t {
-            fn as_fd(&self) -> BorrowedFd<'_> {
-                self.io.get_ref().as_fd()
-            }
-        }
-
-        impl std::fmt::Debug for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($t))
-                    .field("fd", &self.as_raw_fd())
-                    .finish()
-            }
-        }
-    )*};
-}
-
-fd_impls! { Sender Receiver }
+pipe_end::pipe_fd!(Sender);
+pipe_end::pipe_fd!(Receiver);
 pipe_end::pipe_write!(Sender);
 pipe_end::pipe_read!(Receiver);

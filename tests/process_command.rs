@@ -366,3 +366,18 @@ fn spawn_outside_a_runtime_panics_before_spawning() {
         .unwrap_or_default();
     assert!(msg.contains("outside an ember runtime"), "{msg}");
 }
+
+#[test]
+fn waiting_outside_the_runtime_that_spawned_the_child_is_an_error_not_a_hang() {
+    support::within(support::LIMIT, || {
+        let mut child = ember::block_on(async { Command::new("true").spawn().unwrap() });
+        // The exit is registered with the first runtime, now gone.
+        let waited = ember::block_on(async { child.wait().await });
+        assert!(waited.is_err(), "{waited:?}");
+        // `try_wait` needs no runtime: it still reaps.
+        while child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(child.id(), None);
+    });
+}

@@ -102,6 +102,7 @@
 //! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead` |
 //! | `net` | [`net`]: TCP, UDP and Unix sockets, Unix pipes and FIFOs (`net::unix::pipe`), `ToSocketAddrs`; and `io::Async<T>` |
 //! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split` |
+//! | `io-std` | `io::{stdin, stdout, stderr}` (on the blocking pool) |
 //! | `time` | [`time`]: `sleep`, `timeout`, `interval`, ... |
 //! | `sync` | [`sync`]: `oneshot`, `mpsc`, `Notify` |
 //! | `signal` | [`signal`]: `ctrl_c`, `Signals` |

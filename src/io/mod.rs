@@ -20,6 +20,7 @@
 //! | one stream in two tasks | [`split`] (ember's sockets also have their own `split`) |
 //! | pump bytes | [`copy`], [`copy_buf`], [`copy_bidirectional`] (a proxy) |
 //! | a pipe, an eventfd, a tty | [`Async`] |
+//! | the standard streams | `stdin()`, `stdout()`, `stderr()` (on the blocking pool, never `O_NONBLOCK`: see `stdio.rs`) |
 //! | crates written for `futures::io` | the optional `futures-io` feature (`futures_io.rs`): the same types implement `futures_io`'s traits |
 //!
 //! # Features
@@ -30,6 +31,8 @@
 
 #[cfg(feature = "net")]
 mod async_fd;
+#[cfg(feature = "io-std")]
+mod blocking;
 #[cfg(feature = "io-util")]
 mod buf_reader;
 #[cfg(feature = "io-util")]
@@ -48,10 +51,13 @@ mod ext_write;
 mod futures_io;
 #[cfg(any(feature = "net", feature = "process"))]
 pub(crate) mod pipe_end;
+mod read_buf;
 #[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) mod registered;
 #[cfg(feature = "io-util")]
 mod split;
+#[cfg(feature = "io-std")]
+mod stdio;
 mod traits;
 
 #[cfg(feature = "net")]
@@ -67,9 +73,12 @@ pub use copy_bidirectional::{copy_bidirectional, CopyBidirectional};
 #[cfg(feature = "io-util")]
 pub use ext_buf_read::{AsyncBufReadExt, FillBuf, Lines, ReadLine, ReadUntil};
 #[cfg(feature = "io-util")]
-pub use ext_read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
+pub use ext_read::{AsyncReadExt, Read, ReadBufFut, ReadExact, ReadToEnd, ReadToString};
 #[cfg(feature = "io-util")]
-pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll};
+pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll, WriteVectored};
+pub use read_buf::ReadBuf;
 #[cfg(feature = "io-util")]
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
+#[cfg(feature = "io-std")]
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use traits::{AsyncBufRead, AsyncRead, AsyncWrite};

@@ -370,11 +370,13 @@ fn spawn_outside_a_runtime_panics_before_spawning() {
 #[test]
 fn waiting_outside_the_runtime_that_spawned_the_child_is_an_error_not_a_hang() {
     support::within(support::LIMIT, || {
-        let mut child = ember::block_on(async { Command::new("true").spawn().unwrap() });
+        let mut child = ember::block_on(async { Command::new("sleep").arg("60").spawn().unwrap() });
         // The exit is registered with the first runtime, now gone.
         let waited = ember::block_on(async { child.wait().await });
         assert!(waited.is_err(), "{waited:?}");
-        // `try_wait` needs no runtime: it still reaps.
+        // `start_kill` and `try_wait` need no runtime: they still kill
+        // and reap.
+        child.start_kill().unwrap();
         while child.try_wait().unwrap().is_none() {
             std::thread::sleep(Duration::from_millis(10));
         }

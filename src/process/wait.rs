@@ -125,6 +125,9 @@ impl Running {
                 if let Some(status) = std.try_wait()? {
                     return Poll::Ready(Ok(status));
                 }
+                // Outside its runtime the listener would never hear of
+                // a delivery: an error, as for a registered fd.
+                signals.check()?;
                 ready!(signals.poll_recv(cx));
                 // Some child exited: maybe an orphan.
                 reap_orphans();

@@ -263,6 +263,13 @@ pub(crate) fn poll_read_vec<R: super::AsyncRead + ?Sized>(
     std::task::Poll::Ready(Ok(n))
 }
 
+/// Whether `buf` is still made over the memory that starts at `start` (a
+/// reader handed a `ReadBuf` could replace it with one of its own).
+#[cfg(feature = "hyper")]
+pub(crate) fn points_at(buf: &ReadBuf<'_>, start: *const MaybeUninit<u8>) -> bool {
+    std::ptr::eq(buf.buf.as_ptr(), start)
+}
+
 /// # Safety
 /// Every byte of `s` must be initialised.
 // SAFETY: an `unsafe fn`; its `# Safety` section is the caller's part.

@@ -51,6 +51,8 @@ mod ext_read;
 mod ext_write;
 #[cfg(all(feature = "futures-io", any(feature = "net", feature = "io-util")))]
 mod futures_io;
+#[cfg(any(feature = "net", feature = "process"))]
+pub(crate) mod pipe_end;
 mod read_buf;
 #[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) mod registered;

@@ -82,6 +82,8 @@
 //! - [`spawn_blocking`]: the blocking pool, for work that would stop the
 //!   loop (host-name lookups go there too).
 //! - [`signal`]: `ctrl_c`, `Signals`.
+//! - [`fs`]: files and directories (`File`, `read`, `write`, `read_dir`,
+//!   ...), on the blocking pool, in chunks.
 //!
 //! Internal modules: `reactor` (the registry of fds, their readiness and
 //! waiters; it knows nothing above `sys`), `io::registered` (the one
@@ -103,6 +105,7 @@
 //! | `time` | [`time`]: `sleep`, `timeout`, `interval`, ... |
 //! | `sync` | [`sync`]: `oneshot`, `mpsc`, `Notify` |
 //! | `signal` | [`signal`]: `ctrl_c`, `Signals` |
+//! | `fs` | [`fs`]: `File`, `OpenOptions`, `read`, `write`, `read_dir`, `metadata`, ... on the blocking pool |
 //! | `full` (default) | all of the above |
 //! | `futures-io` (off by default, not in `full`) | ember's stream sockets and their halves, `Async<T>`, `BufReader` and `BufWriter` also implement the `futures-io` traits |
 //!
@@ -120,6 +123,8 @@
 
 // Where user code whose panic must not escape the loop is called.
 mod contain;
+#[cfg(feature = "fs")]
+pub mod fs;
 pub mod future;
 pub mod io;
 #[cfg(feature = "net")]

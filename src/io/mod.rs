@@ -43,6 +43,8 @@ mod ext_buf_read;
 #[cfg(feature = "io-util")]
 mod ext_read;
 #[cfg(feature = "io-util")]
+mod ext_seek;
+#[cfg(feature = "io-util")]
 mod ext_write;
 #[cfg(all(feature = "futures-io", any(feature = "net", feature = "io-util")))]
 mod futures_io;
@@ -67,7 +69,9 @@ pub use ext_buf_read::{AsyncBufReadExt, FillBuf, Lines, ReadLine, ReadUntil};
 #[cfg(feature = "io-util")]
 pub use ext_read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
 #[cfg(feature = "io-util")]
+pub use ext_seek::{AsyncSeekExt, Seek};
+#[cfg(feature = "io-util")]
 pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll};
 #[cfg(feature = "io-util")]
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
-pub use traits::{AsyncBufRead, AsyncRead, AsyncWrite};
+pub use traits::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};

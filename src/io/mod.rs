@@ -35,9 +35,15 @@ mod buf_reader;
 #[cfg(feature = "io-util")]
 mod buf_writer;
 #[cfg(feature = "io-util")]
+mod chain;
+#[cfg(feature = "io-util")]
 mod copy;
 #[cfg(feature = "io-util")]
 mod copy_bidirectional;
+#[cfg(feature = "io-util")]
+mod duplex;
+#[cfg(feature = "io-util")]
+mod empty;
 #[cfg(feature = "io-util")]
 mod ext_buf_read;
 #[cfg(feature = "io-util")]
@@ -48,11 +54,23 @@ mod ext_seek;
 mod ext_write;
 #[cfg(all(feature = "futures-io", any(feature = "net", feature = "io-util")))]
 mod futures_io;
+#[cfg(feature = "io-util")]
+mod read_int;
 #[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) mod registered;
 #[cfg(feature = "io-util")]
+mod repeat;
+#[cfg(feature = "io-util")]
+mod simplex;
+#[cfg(feature = "io-util")]
+mod sink;
+#[cfg(feature = "io-util")]
 mod split;
+#[cfg(feature = "io-util")]
+mod take;
 mod traits;
+#[cfg(feature = "io-util")]
+mod write_int;
 
 #[cfg(feature = "net")]
 pub use async_fd::Async;
@@ -61,9 +79,15 @@ pub use buf_reader::BufReader;
 #[cfg(feature = "io-util")]
 pub use buf_writer::BufWriter;
 #[cfg(feature = "io-util")]
+pub use chain::Chain;
+#[cfg(feature = "io-util")]
 pub use copy::{copy, copy_buf, Copy, CopyBuf};
 #[cfg(feature = "io-util")]
 pub use copy_bidirectional::{copy_bidirectional, CopyBidirectional};
+#[cfg(feature = "io-util")]
+pub use duplex::{duplex, DuplexStream};
+#[cfg(feature = "io-util")]
+pub use empty::{empty, Empty};
 #[cfg(feature = "io-util")]
 pub use ext_buf_read::{AsyncBufReadExt, FillBuf, Lines, ReadLine, ReadUntil};
 #[cfg(feature = "io-util")]
@@ -71,7 +95,19 @@ pub use ext_read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
 #[cfg(feature = "io-util")]
 pub use ext_seek::{AsyncSeekExt, Seek};
 #[cfg(feature = "io-util")]
-pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll};
+pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll, WriteAllBuf};
+#[cfg(feature = "io-util")]
+pub use read_int::ReadInt;
+#[cfg(feature = "io-util")]
+pub use repeat::{repeat, Repeat};
+#[cfg(feature = "io-util")]
+pub use simplex::{simplex, SimplexStream};
+#[cfg(feature = "io-util")]
+pub use sink::{sink, Sink};
 #[cfg(feature = "io-util")]
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
+#[cfg(feature = "io-util")]
+pub use take::Take;
 pub use traits::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
+#[cfg(feature = "io-util")]
+pub use write_int::WriteInt;

@@ -69,9 +69,10 @@
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
 //!   `UnixStream`, `UnixDatagram`, and `ToSocketAddrs` (host names are
 //!   resolved off the loop).
-//! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead` and their extension
-//!   traits, `BufReader`, `BufWriter`, `copy`, `copy_buf`,
-//!   `copy_bidirectional`, `split`, and `Async<T>` for any fd.
+//! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead`, `AsyncSeek` and
+//!   their extension traits, `BufReader`, `BufWriter`, `copy`, `copy_buf`,
+//!   `copy_bidirectional`, `split`, `take`, `chain`, `duplex`, `empty`,
+//!   `sink`, `repeat`, and `Async<T>` for any fd.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `timeout_at`,
 //!   `interval`, `interval_at`, `Instant`.
 //! - [`sync`]: channels (`oneshot`, `mpsc`) and `Notify`, usable from plain
@@ -99,9 +100,9 @@
 //!
 //! | feature | adds |
 //! | --- | --- |
-//! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead` |
+//! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead`, `AsyncSeek` |
 //! | `net` | [`net`]: TCP, UDP and Unix sockets, `ToSocketAddrs`; and `io::Async<T>` |
-//! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split` |
+//! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split`, `Take`, `Chain`, `duplex`, `simplex`, `empty`, `sink`, `repeat` |
 //! | `time` | [`time`]: `sleep`, `timeout`, `interval`, ... |
 //! | `sync` | [`sync`]: `oneshot`, `mpsc`, `Notify` |
 //! | `signal` | [`signal`]: `ctrl_c`, `Signals` |

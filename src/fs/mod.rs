@@ -11,7 +11,7 @@
 //!
 //! | need | use |
 //! | --- | --- |
-//! | a whole file | [`read`], [`read_to_string`], [`write`] |
+//! | a whole file | [`read`], [`read_to_string`], [`write()`] |
 //! | a file to read, write, seek | [`File`] ([`OpenOptions`] for the flags), with `AsyncReadExt`, `AsyncWriteExt`, `AsyncSeekExt` |
 //! | a directory's entries | [`read_dir`]: [`ReadDir`] (`next_entry`, or a `Stream`) of [`DirEntry`] |
 //! | metadata | [`metadata`], [`symlink_metadata`], [`try_exists`], [`File::metadata`] |

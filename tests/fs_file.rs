@@ -293,3 +293,42 @@ fn a_file_from_std_keeps_its_cursor() {
         assert_eq!(clone.metadata().await.unwrap().len(), 6);
     });
 }
+
+#[test]
+fn a_write_queued_when_the_runtime_is_dropped_still_reaches_the_file() {
+    let dir = TempDir::new();
+    let path = dir.join("f");
+    let in_rt = path.clone();
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    support::within(LIMIT, move || {
+        let rt = ember::Runtime::builder()
+            .blocking_threads(1)
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let mut file = File::create(&in_rt).await.unwrap();
+            // The pool's one thread waits for the gate, so the write below
+            // is still queued when the runtime goes.
+            let (started_tx, started) = std::sync::mpsc::channel::<()>();
+            drop(ember::spawn_blocking(move || {
+                let _ = started_tx.send(());
+                let _ = gate.recv();
+            }));
+            // (Blocks the loop for a moment: nothing else runs here.)
+            started.recv().unwrap();
+            file.write_all(b"survives").await.unwrap();
+        });
+        drop(rt);
+    });
+    release.send(()).unwrap();
+    // The pool's thread runs the write after the gate; nothing waits for
+    // it, so look until it is there (bounded).
+    let start = std::time::Instant::now();
+    while std::fs::read(&path).unwrap() != b"survives" {
+        assert!(
+            start.elapsed() < LIMIT,
+            "the queued write never reached the file"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

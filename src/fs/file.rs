@@ -38,17 +38,19 @@
 //! # Dropping a `File`
 //! A job in flight is detached, not stopped: the last write completes on
 //! the pool thread and the file is closed when that job drops its `Arc`.
-//! Its error, if any, is lost, so flush first when it matters. If the
-//! runtime itself is dropped before the job *started*, the job is dropped
-//! with the pool's queue and the bytes are not written (see
-//! `runtime/blocking.rs`, "Shutdown").
+//! Its error, if any, is lost, so flush first when it matters. Writes are
+//! *mandatory* jobs (`spawn_mandatory_blocking`): even if the runtime is
+//! dropped before one started, the pool's threads run it before they exit
+//! (see `runtime/blocking.rs`, "Shutdown"). The runtime does not wait for
+//! them, though: a process that exits right after dropping its runtime
+//! may exit first. Flush (or `sync_all`) before the end of `main`.
 //!
 //! Production note: tokio's `File` is the same machine (its `Inner` behind
 //! an async `Mutex`); it lets `metadata` and `set_permissions` run beside
 //! an operation in flight, where ember queues them behind it, so that
 //! every clone of the `Arc` lives in the one job the state knows about and
-//! `into_std` can always unwrap it. tokio also runs writes as "mandatory"
-//! jobs that survive a runtime shutdown; ember's pool has no such class.
+//! `into_std` can always unwrap it. tokio's `Runtime::drop` also waits for
+//! its blocking threads; ember's does not.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -65,7 +67,7 @@ use std::task::{ready, Context, Poll, Waker};
 use super::buf::Buf;
 use super::OpenOptions;
 use crate::io::{AsyncRead, AsyncSeek, AsyncWrite};
-use crate::runtime::{coop, spawn_blocking, JoinHandle};
+use crate::runtime::{coop, spawn_blocking, spawn_mandatory_blocking, JoinHandle};
 
 /// The most bytes one job reads or writes (tokio's figure): a larger
 /// `read` or `write` is cut to this, so a job takes milliseconds, not
@@ -474,7 +476,9 @@ impl AsyncWrite for File {
                     let back = buf.discard_read();
                     let n = buf.copy_from(src, this.max_buf_size);
                     let std = this.std.clone();
-                    let job = spawn_blocking(move || {
+                    // Mandatory: the caller is told `Ok` now, so the job
+                    // must run even if the runtime shuts down first.
+                    let job = spawn_mandatory_blocking(move || {
                         let result = if back != 0 {
                             (&*std)
                                 .seek(SeekFrom::Current(back))

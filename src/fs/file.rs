@@ -215,7 +215,7 @@ impl File {
     pub async fn into_std(self) -> std::fs::File {
         // The seek over read-ahead, if any, fails only for a file that
         // cannot seek, and then there is no cursor to put back.
-        let _ = self.call(true, |_| Ok(())).await;
+        let _ = self.call(DROP_READ_AHEAD, |_| Ok(())).await;
         match Arc::try_unwrap(self.std) {
             Ok(std) => std,
             // Every clone of the `Arc` lives in the one job the state
@@ -255,12 +255,13 @@ impl File {
     }
 
     /// The file's metadata (`fstat`), once the operation in flight is done
-    /// (so the size counts the writes before it).
+    /// (so the size counts the writes before it). A background write's
+    /// error is left for the next write or flush.
     ///
     /// # Cancel safety
     /// Cancel safe: it changes nothing (the `fstat` may still run).
     pub async fn metadata(&self) -> io::Result<Metadata> {
-        self.call(false, |std| std.metadata()).await
+        self.call(Call::default(), |std| std.metadata()).await
     }
 
     /// Duplicates the file descriptor (`dup`): a new `File` on the same
@@ -269,7 +270,7 @@ impl File {
     /// # Cancel safety
     /// Cancel safe: a descriptor duplicated for a dropped call is closed.
     pub async fn try_clone(&self) -> io::Result<File> {
-        let std = self.call(false, |std| std.try_clone()).await?;
+        let std = self.call(Call::default(), |std| std.try_clone()).await?;
         let mut file = File::from_std(std);
         file.max_buf_size = self.max_buf_size;
         Ok(file)
@@ -281,7 +282,7 @@ impl File {
     /// # Cancel safety
     /// Cancel safe in effect: the sync may still run; call it again.
     pub async fn sync_all(&self) -> io::Result<()> {
-        self.call(false, |std| std.sync_all()).await
+        self.call(REPORTS_WRITE_ERROR, |std| std.sync_all()).await
     }
 
     /// As [`sync_all`](Self::sync_all), with `fdatasync`: the data, and
@@ -290,17 +291,23 @@ impl File {
     /// # Cancel safety
     /// As [`sync_all`](Self::sync_all).
     pub async fn sync_data(&self) -> io::Result<()> {
-        self.call(false, |std| std.sync_data()).await
+        self.call(REPORTS_WRITE_ERROR, |std| std.sync_data()).await
     }
 
     /// Truncates or extends the file to `size` bytes (`ftruncate`); the
     /// cursor does not move (read-ahead is dropped, and the cursor put
     /// back to where the reader stands).
+    /// A background write's error is returned first (and the size left
+    /// alone).
     ///
     /// # Cancel safety
     /// Not cancel safe: the size may or may not have changed.
     pub async fn set_len(&self, size: u64) -> io::Result<()> {
-        self.call(true, move |std| std.set_len(size)).await
+        let how = Call {
+            drop_read_ahead: true,
+            reports_write_error: true,
+        };
+        self.call(how, move |std| std.set_len(size)).await
     }
 
     /// Changes the file's permissions (`fchmod`).
@@ -308,7 +315,8 @@ impl File {
     /// # Cancel safety
     /// Not cancel safe: the permissions may or may not have changed.
     pub async fn set_permissions(&self, perm: Permissions) -> io::Result<()> {
-        self.call(false, move |std| std.set_permissions(perm)).await
+        self.call(Call::default(), move |std| std.set_permissions(perm))
+            .await
     }
 
     /// Sets the most bytes one job reads or writes (2 MiB by default).
@@ -322,10 +330,8 @@ impl File {
     }
 
     /// Runs `f` on the pool as this file's one job, after the job in
-    /// flight, under the op lock. With `drop_read_ahead`, the job first
-    /// seeks back over the read-ahead, which is dropped. A background
-    /// write's error comes first.
-    async fn call<T, F>(&self, drop_read_ahead: bool, f: F) -> io::Result<T>
+    /// flight, under the op lock; `how` says what else it does.
+    async fn call<T, F>(&self, how: Call, f: F) -> io::Result<T>
     where
         F: FnOnce(&std::fs::File) -> io::Result<T> + Send + 'static,
         T: Send + 'static,
@@ -334,11 +340,13 @@ impl File {
         poll_fn(|cx| self.inner.borrow_mut().poll_idle(cx)).await?;
         {
             let mut inner = self.inner.borrow_mut();
-            if let Some(e) = inner.last_write_err.take() {
-                return Err(e);
+            if how.reports_write_error {
+                if let Some(e) = inner.last_write_err.take() {
+                    return Err(e);
+                }
             }
             let mut buf = inner.take_idle_buf();
-            let back = if drop_read_ahead {
+            let back = if how.drop_read_ahead {
                 buf.discard_read()
             } else {
                 0
@@ -369,6 +377,29 @@ impl File {
         }
     }
 }
+
+/// What a `&self` call does besides its job.
+#[derive(Clone, Copy, Default)]
+struct Call {
+    /// Seek back over the read-ahead (dropped) before the job: for a call
+    /// after which the buffered bytes may be stale (`set_len`), or that
+    /// hands the cursor out (`into_std`).
+    drop_read_ahead: bool,
+    /// Return a background write's error, if one is kept, instead of
+    /// running: for the calls that promise the data is safe (`sync_*`,
+    /// `set_len`). The others leave it for the next write or flush.
+    reports_write_error: bool,
+}
+
+const DROP_READ_AHEAD: Call = Call {
+    drop_read_ahead: true,
+    reports_write_error: false,
+};
+
+const REPORTS_WRITE_ERROR: Call = Call {
+    drop_read_ahead: false,
+    reports_write_error: true,
+};
 
 impl Inner {
     /// Waits for the job in flight, if any; `Ready(Some(op))` with its

@@ -83,7 +83,10 @@ mod ext_read;
 mod ext_seek;
 #[cfg(feature = "io-util")]
 mod ext_write;
-#[cfg(all(feature = "futures-io", any(feature = "net", feature = "io-util")))]
+#[cfg(all(
+    feature = "futures-io",
+    any(feature = "net", feature = "io-util", feature = "fs")
+))]
 mod futures_io;
 #[cfg(feature = "io-util")]
 mod read_int;

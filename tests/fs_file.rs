@@ -334,3 +334,28 @@ fn a_write_queued_when_the_runtime_is_dropped_still_reaches_the_file() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+#[test]
+fn a_buf_reader_over_a_file_seeks_from_where_its_reader_stands() {
+    run(LIMIT, || async {
+        use ember::io::{AsyncBufReadExt, BufReader, BufWriter};
+        let dir = TempDir::new();
+        let path = dir.join("f");
+        let mut writer = BufWriter::new(File::create(&path).await.unwrap());
+        writer.write_all(b"zero\none\ntwo\n").await.unwrap();
+        // The seek hands the buffered bytes over first.
+        assert_eq!(writer.seek(SeekFrom::Start(0)).await.unwrap(), 0);
+        writer.write_all(b"ZERO").await.unwrap();
+        writer.flush().await.unwrap();
+
+        let mut reader = BufReader::new(File::open(&path).await.unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "ZERO\n");
+        // The whole file is buffered; `Current` counts from byte 5.
+        assert_eq!(reader.seek(SeekFrom::Current(4)).await.unwrap(), 9);
+        line.clear();
+        reader.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "two\n");
+    });
+}

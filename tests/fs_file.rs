@@ -359,3 +359,44 @@ fn a_buf_reader_over_a_file_seeks_from_where_its_reader_stands() {
         assert_eq!(line, "two\n");
     });
 }
+
+#[test]
+fn a_read_after_a_write_in_flight_sees_the_written_bytes() {
+    run(LIMIT, || async {
+        let dir = TempDir::new();
+        let path = dir.join("f");
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .await
+            .unwrap();
+        // No flush: the seek and the read wait for the write's job.
+        file.write_all(b"written").await.unwrap();
+        file.rewind().await.unwrap();
+        let mut back = String::new();
+        file.read_to_string(&mut back).await.unwrap();
+        assert_eq!(back, "written");
+    });
+}
+
+#[test]
+fn a_seek_dropped_midway_still_moves_the_cursor() {
+    run(LIMIT, || async {
+        let dir = TempDir::new();
+        let path = dir.join("f");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let mut file = File::open(&path).await.unwrap();
+        {
+            let seek = std::pin::pin!(file.seek(SeekFrom::Start(7)));
+            assert!(support::poll_once(seek).await.is_pending());
+        }
+        // The seek's job was handed to the pool: it happens anyway, and the
+        // next operation waits for it.
+        let mut rest = Vec::new();
+        file.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"789");
+    });
+}

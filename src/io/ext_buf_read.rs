@@ -1,5 +1,5 @@
-//! `AsyncBufReadExt`: `read_until`, `read_line`, `lines`, `fill_buf`,
-//! `consume`.
+//! `AsyncBufReadExt`: `read_until`, `read_line`, `lines`,
+//! `lines_with_max`, `fill_buf`, `consume`.
 //!
 //! Same shape as `ext_read.rs`: named futures borrowing an `Unpin` reader
 //! (`lines` takes the reader by value and is a `Stream`). Each future loops
@@ -8,6 +8,11 @@
 //! does, or when the task's cooperative budget is spent (each round takes
 //! a unit, see `runtime/coop.rs`; the state kept between polls makes that
 //! yield lose nothing).
+//!
+//! `lines_with_max(n)` is the same `Lines` with a bound: its own loop
+//! (`poll_next_bounded_line`) keeps at most `n + 1` bytes of a line, and
+//! on an over-long one returns `InvalidData` and then skips to the next
+//! `\n` without keeping anything (`skipping`).
 
 use std::future::Future;
 use std::io;
@@ -281,8 +286,8 @@ impl<R: ?Sized> Drop for ReadLine<'_, R> {
 /// A [`Stream`] of `io::Result<String>`; [`next_line`](Self::next_line)
 /// gives the same without a `StreamExt`. Each line comes without its `\n`
 /// (or `\r\n`); after an error (a read error, or `InvalidData` for a line
-/// that is not UTF-8, which is then dropped) the stream goes on with the
-/// next line.
+/// that is not UTF-8 or, with a bound, too long, which is then dropped)
+/// the stream goes on with the next line.
 ///
 /// # Cancel safety
 /// See [`Lines::next_line`]: a partial line stays buffered across a drop.

@@ -103,6 +103,11 @@ fn missing_paths_are_not_found_errors() {
             ErrorKind::AlreadyExists
         );
         assert!(fs::try_exists(&missing).await.unwrap());
+        fs::write(dir.join("file"), b"").await.unwrap();
+        let err = fs::read_dir(dir.join("file")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotADirectory);
+        let err = fs::read(dir.path()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::IsADirectory);
     });
 }
 

@@ -80,6 +80,9 @@ pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
 /// A `Stream` of `io::Result<DirEntry>`; [`next_entry`](Self::next_entry)
 /// gives the same without a `StreamExt`. An error for one entry is
 /// returned in its place, and the listing goes on after it.
+///
+/// It stays on the loop's thread (`!Send`: it holds the `JoinHandle` of
+/// its batch job); the `DirEntry`s it returns may go anywhere.
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct ReadDir {

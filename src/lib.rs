@@ -69,9 +69,10 @@
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
 //!   `UnixStream`, `UnixDatagram`, `unix::pipe`, and `ToSocketAddrs` (host names are
 //!   resolved off the loop).
-//! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead` and their extension
-//!   traits, `BufReader`, `BufWriter`, `copy`, `copy_buf`,
-//!   `copy_bidirectional`, `split`, and `Async<T>` for any fd.
+//! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead`, `AsyncSeek` and
+//!   their extension traits, `BufReader`, `BufWriter`, `copy`, `copy_buf`,
+//!   `copy_bidirectional`, `split`, `take`, `chain`, `duplex`, `empty`,
+//!   `sink`, `repeat`, and `Async<T>` for any fd.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `timeout_at`,
 //!   `interval`, `interval_at`, `Instant`.
 //! - [`sync`]: channels (`oneshot`, `mpsc`, `watch`, `broadcast`), `Notify`,
@@ -85,6 +86,8 @@
 //! - [`signal`]: `ctrl_c`, `Signals`.
 //! - [`process`]: `Command`, `Child` and its pipes; a child's exit heard
 //!   by the reactor (a pidfd, or `SIGCHLD`), dropped children reaped.
+//! - [`fs`]: files and directories (`File`, `read`, `write`, `read_dir`,
+//!   ...), on the blocking pool, in chunks.
 //!
 //! Internal modules: `reactor` (the registry of fds, their readiness and
 //! waiters; it knows nothing above `sys`), `io::registered` (the one
@@ -100,14 +103,15 @@
 //!
 //! | feature | adds |
 //! | --- | --- |
-//! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead` |
+//! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead`, `AsyncSeek` |
 //! | `net` | [`net`]: TCP, UDP and Unix sockets, Unix pipes and FIFOs (`net::unix::pipe`), `ToSocketAddrs`; and `io::Async<T>` |
-//! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split` |
+//! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split`, `Take`, `Chain`, `duplex`, `simplex`, `empty`, `sink`, `repeat` |
 //! | `io-std` | `io::{stdin, stdout, stderr}` (on the blocking pool) |
 //! | `time` | [`time`]: `sleep`, `timeout`, `interval`, ... |
 //! | `sync` | [`sync`]: `oneshot`, `mpsc`, `watch`, `broadcast`, `Notify`, `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell`, `SetOnce` |
 //! | `signal` | [`signal`]: `ctrl_c`, `Signals` |
 //! | `process` | [`process`]: `Command`, `Child`, `ChildStdin`, `ChildStdout`, `ChildStderr` (turns on `signal`) |
+//! | `fs` | [`fs`]: `File`, `OpenOptions`, `read`, `write`, `read_dir`, `metadata`, ... on the blocking pool |
 //! | `full` (default) | all of the above |
 //! | `futures-io` (off by default, not in `full`) | ember's stream sockets and their halves, `Async<T>`, `BufReader` and `BufWriter` also implement the `futures-io` traits |
 //!
@@ -125,6 +129,8 @@
 
 // Where user code whose panic must not escape the loop is called.
 mod contain;
+#[cfg(feature = "fs")]
+pub mod fs;
 pub mod future;
 #[cfg(feature = "hyper")]
 pub mod hyper;

@@ -252,6 +252,8 @@ fn an_ember_reader_wrapped_in_compat_is_a_futures_io_reader() {
         write_all(&mut w, b"into ember").await.unwrap();
         assert_eq!(w.into_inner(), b"into ember");
     });
+}
+
 #[test]
 fn a_duplex_pair_and_take_work_through_the_futures_io_traits() {
     support::run(support::LIMIT, || async {

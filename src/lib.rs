@@ -171,3 +171,10 @@ pub use std::pin::pin;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+// Compiles the block at the end of `docs/from-tokio.md`, which names every
+// ember path that page promises (`tests/docs_from_tokio.rs` checks that the
+// tables name nothing else).
+#[cfg(all(doctest, feature = "full"))]
+#[doc = include_str!("../docs/from-tokio.md")]
+struct FromTokioDoctests;

@@ -107,7 +107,7 @@ impl Core {
             shared: Arc::new(Shared::new(bell)),
             next_id: Cell::new(1),
             shutting_down: Cell::new(false),
-            timers: Rc::new(RefCell::new(crate::time::Timers::new())),
+            timers: Rc::new(RefCell::new(crate::time::Timers::new(Instant::now()))),
             fired: Cell::default(),
             stats: CoreStats::default(),
             blocking,
@@ -242,7 +242,7 @@ impl Core {
         let mut timeout = Some(Duration::ZERO);
         let mut sleeping = false;
         if may_block && self.queue.borrow().is_empty() {
-            let timers = self.timers.borrow();
+            let mut timers = self.timers.borrow_mut();
             // No clock read when no timer is armed (the common server case).
             timeout = match timers.is_empty() {
                 true => None,

@@ -64,11 +64,13 @@
 
 #[cfg(feature = "time")]
 mod interval;
+mod near;
 #[cfg(any(feature = "time", feature = "net"))]
 mod sleep;
 mod store;
 #[cfg(feature = "time")]
 mod timeout;
+mod wheel;
 
 #[cfg(feature = "time")]
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};

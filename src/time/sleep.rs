@@ -1,23 +1,26 @@
 //! `Sleep`: a future that completes at a deadline.
 //!
 //! Registers with the runtime's timer store on its first `Pending` poll (so
-//! a `Sleep` created and dropped unpolled, or one whose deadline has already
-//! passed, costs nothing), and removes its entry on drop. Relies on the loop
-//! to bound its wait by the earliest deadline and to wake expired timers.
+//! a `Sleep` created and dropped unpolled, or one whose deadline had passed
+//! by the loop's last look, costs nothing), and removes its entry on drop.
+//! Relies on the loop to bound its wait by the earliest deadline and to
+//! fire expired timers.
 //!
-//! Key invariant: a `Sleep` completes only when the clock says its deadline
-//! has passed, never because its timer fired (a fired timer just means "poll
-//! me again"), so it cannot complete early whatever the loop does. It may
-//! complete a poll later than it could: completing takes a unit of the
-//! task's cooperative budget (`runtime/coop.rs`), and a task that has spent
-//! its budget is woken and polled again first.
+//! Key invariant: a `Sleep` completes only once a clock reading at or after
+//! its deadline exists: the loop's (its timer fired, or the store's time
+//! has passed the deadline) or, outside a runtime, its own. So it cannot
+//! complete early whatever the loop does. Polls read no clock: the store's
+//! time is the loop's last reading, and it is never ahead of the clock.
+//! A `Sleep` may complete a poll later than it could: completing takes a
+//! unit of the task's cooperative budget (`runtime/coop.rs`), and a task
+//! that has spent its budget is woken and polled again first.
 //!
-//! | state    | `timer`                     | to the next state |
-//! |----------|-----------------------------|-------------------|
-//! | unarmed  | `None`                      | first `Pending` poll inserts (armed) |
-//! | armed    | `Some`, in the heap         | the loop fires it (fired); `reset` moves it |
-//! | fired    | `Some`, out of the heap     | `reset` or an early poll re-arms it (armed) |
-//! | any      |                             | drop removes the entry |
+//! | state    | `timer`                          | to the next state |
+//! |----------|----------------------------------|-------------------|
+//! | unarmed  | `None`                           | first poll before the deadline inserts (armed); after it, completes |
+//! | armed    | `Some`, in the store's wheel or precise tier | the loop fires it, or a poll finds the store's time past the deadline (fired); `reset` moves it |
+//! | fired    | `Some`, in no tier               | a poll completes; `reset` re-arms it (armed) |
+//! | any      |                                  | drop removes the entry |
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -103,7 +106,7 @@ pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
 pub struct Sleep {
     deadline: Instant,
     /// The store and key, once armed.
-    timer: Option<(Rc<RefCell<Timers>>, usize)>,
+    timer: Option<(Rc<RefCell<Timers>>, u32)>,
 }
 
 #[cfg(feature = "time")]
@@ -113,7 +116,7 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed.
+    /// Whether the deadline has passed (by the clock, read now).
     pub fn is_elapsed(&self) -> bool {
         Instant::now() >= self.deadline
     }
@@ -147,39 +150,65 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if Instant::now() >= this.deadline {
-            // Completing costs a unit of the task's cooperative budget, so
-            // a loop of expired timers (an `Interval` catching up) yields
-            // too. A pending poll costs nothing.
+        let Some((timers, key)) = &this.timer else {
+            return this.arm(cx);
+        };
+        let mut store = timers.borrow_mut();
+        if store.has_fired(*key) {
+            // The loop fired it: its clock had reached the deadline.
+        } else if store.has_passed(this.deadline) {
+            // The store's time (never ahead of the clock) has passed the
+            // deadline, but the loop has not looked since: no need to wait.
+            store.disarm(*key);
+        } else {
+            let old = store.set_waker(*key, cx.waker());
+            drop(store);
+            drop(old);
+            return Poll::Pending;
+        }
+        drop(store);
+        // Completing costs a unit of the task's cooperative budget, so a
+        // loop of expired timers (an `Interval` catching up) yields too. A
+        // pending poll costs nothing.
+        coop::poll_proceed(cx)
+    }
+}
+
+impl Sleep {
+    /// The first poll: completes if the deadline has passed, or else arms
+    /// the timer in the current runtime's store.
+    ///
+    /// Whether the deadline has passed is judged by the store's time (the
+    /// instant the loop last fired timers at), which costs no clock read
+    /// and is never ahead of the clock: a sleep never completes early. A
+    /// deadline that passed since that instant (a `sleep(Duration::ZERO)`,
+    /// say) is armed instead, and the loop fires it at its next look
+    /// without blocking: the task yields once, as with tokio's wheel.
+    fn arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(core) = crate::runtime::context::current() else {
+            if Instant::now() >= self.deadline {
+                return coop::poll_proceed(cx); // no runtime needed
+            }
+            panic!(
+                "`Sleep` polled outside an ember runtime: await it inside \
+                 `ember::block_on` (or `Runtime::block_on`), or in a task spawned \
+                 there; the loop that polls a `Sleep` is the one that wakes it"
+            );
+        };
+        let timers = core.timers.clone();
+        let mut store = timers.borrow_mut();
+        if store.is_empty() {
+            // The store's time stands still while no timer is armed (the
+            // loop reads the clock only for timers): bring it up to date.
+            store.catch_up(Instant::now());
+        }
+        if store.has_passed(self.deadline) {
+            drop(store);
             return coop::poll_proceed(cx);
         }
-        match &this.timer {
-            Some((timers, key)) => {
-                let mut store = timers.borrow_mut();
-                if store.has_fired(*key) {
-                    // Fired, yet the clock says it is early: impossible with a
-                    // monotonic clock, but re-arming is the safe answer.
-                    store.rearm(*key, this.deadline);
-                }
-                let old = store.set_waker(*key, cx.waker());
-                drop(store);
-                drop(old);
-            }
-            None => {
-                let Some(core) = crate::runtime::context::current() else {
-                    panic!(
-                        "`Sleep` polled outside an ember runtime: await it inside \
-                         `ember::block_on` (or `Runtime::block_on`), or in a task spawned \
-                         there; the loop that polls a `Sleep` is the one that wakes it"
-                    );
-                };
-                let timers = core.timers.clone();
-                let key = timers
-                    .borrow_mut()
-                    .insert(this.deadline, cx.waker().clone());
-                this.timer = Some((timers, key));
-            }
-        }
+        let key = store.insert(self.deadline, cx.waker().clone());
+        drop(store);
+        self.timer = Some((timers, key));
         Poll::Pending
     }
 }
@@ -238,13 +267,46 @@ mod tests {
     }
 
     #[test]
-    fn a_sleep_that_completes_at_its_first_poll_never_enters_the_store() {
+    fn a_sleep_whose_deadline_passed_before_the_loop_looked_never_enters_the_store() {
         crate::block_on(async {
-            let mut s = sleep(Duration::ZERO);
-            assert!(poll_once(&mut s).await.is_ready());
-            let mut past = sleep_until(Instant::now() - Duration::from_millis(1));
+            let before = Instant::now();
+            // The loop looks (and reads the clock) when this one fires.
+            sleep(Duration::from_micros(10)).await;
+            let mut past = sleep_until(before);
             assert!(poll_once(&mut past).await.is_ready());
             assert_eq!(entries(), 0);
+        });
+    }
+
+    #[test]
+    fn a_zero_sleep_completes_at_once_or_at_the_loops_next_look() {
+        crate::block_on(async {
+            // With other timers armed, its deadline (now) is after the
+            // loop's last look: it is armed, and due at the loop's next
+            // look, which does not block. (With none, the store reads the
+            // clock when it is armed, and it completes at once.)
+            let mut other = sleep(Duration::from_secs(60));
+            assert!(poll_once(&mut other).await.is_pending());
+            let mut s = sleep(Duration::ZERO);
+            let first = poll_once(&mut s).await;
+            if first.is_pending() {
+                (&mut s).await;
+            }
+            drop(s);
+            assert_eq!(entries(), 1, "only the other one");
+        });
+    }
+
+    #[test]
+    fn a_sleep_polled_after_its_deadline_but_before_the_loop_looked_completes() {
+        crate::block_on(async {
+            let mut s = sleep(Duration::from_micros(50));
+            assert!(poll_once(&mut s).await.is_pending());
+            std::thread::sleep(Duration::from_micros(100));
+            // Not fired yet (the loop has not looked); yet a later wake of
+            // this task (another sleep's) finds it due.
+            sleep(Duration::from_micros(200)).await;
+            assert!(poll_once(&mut s).await.is_ready());
         });
     }
 

@@ -154,13 +154,9 @@ impl Future for Sleep {
             return this.arm(cx);
         };
         let mut store = timers.borrow_mut();
-        if store.has_fired(*key) {
-            // The loop fired it: its clock had reached the deadline.
-        } else if store.has_passed(this.deadline) {
-            // The store's time (never ahead of the clock) has passed the
-            // deadline, but the loop has not looked since: no need to wait.
-            store.disarm(*key);
-        } else {
+        // Fired (the loop's clock reached the deadline), or passed by the
+        // store's time, which is never ahead of the clock.
+        if !store.is_due(*key) {
             let old = store.set_waker(*key, cx.waker());
             drop(store);
             drop(old);
@@ -185,7 +181,7 @@ impl Sleep {
     /// say) is armed instead, and the loop fires it at its next look
     /// without blocking: the task yields once, as with tokio's wheel.
     fn arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(core) = crate::runtime::context::current() else {
+        let Some(timers) = crate::runtime::context::timers() else {
             if Instant::now() >= self.deadline {
                 return coop::poll_proceed(cx); // no runtime needed
             }
@@ -195,18 +191,16 @@ impl Sleep {
                  there; the loop that polls a `Sleep` is the one that wakes it"
             );
         };
-        let timers = core.timers.clone();
         let mut store = timers.borrow_mut();
         if store.is_empty() {
             // The store's time stands still while no timer is armed (the
             // loop reads the clock only for timers): bring it up to date.
             store.catch_up(Instant::now());
         }
-        if store.has_passed(self.deadline) {
+        let Some(key) = store.arm(self.deadline, cx.waker()) else {
             drop(store);
-            return coop::poll_proceed(cx);
-        }
-        let key = store.insert(self.deadline, cx.waker().clone());
+            return coop::poll_proceed(cx); // passed by the store's time
+        };
         drop(store);
         self.timer = Some((timers, key));
         Poll::Pending

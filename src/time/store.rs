@@ -51,7 +51,7 @@
 //! | free   | `Free(next)`   | `None` | `remove` | `arm` |
 //! | wheel  | `Wheel(slot)`  | `Some` | `arm`/`rearm` (due after the current tick), a slot refiled one level down | its slot comes (refiled: wheel or near), `promote` (near), `rearm`, `remove` |
 //! | near   | `Near(index)`  | `Some` | `arm`/`rearm` (due within the current tick), a refile, `promote` | `take_expired` (fired), `rearm`, `remove` |
-//! | fired  | `Fired`        | `None` | `take_expired`, once the clock has reached the deadline; `disarm`, when its `Sleep` finds the store's time past it | `rearm` (wheel or near), `remove` |
+//! | fired  | `Fired`        | `None` | `take_expired`, once the clock has reached the deadline; `is_due`, once the store's time has | `rearm` (wheel or near), `remove` |
 //!
 //! An entry's key stays its own from `arm` to `remove` (the `Sleep`
 //! holding it removes it on drop), so a key is never reused under a holder.
@@ -140,8 +140,14 @@ impl Timers {
 
     /// `t` in nanoseconds since the origin (saturating at both ends).
     fn ns(&self, t: Instant) -> u64 {
-        let since = t.saturating_duration_since(self.origin);
-        u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+        match t.checked_duration_since(self.origin) {
+            // In u64 arithmetic: `as_nanos` goes through u128.
+            Some(d) => d
+                .as_secs()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(u64::from(d.subsec_nanos())),
+            None => 0,
+        }
     }
 
     fn instant(&self, ns: u64) -> Instant {
@@ -298,14 +304,6 @@ impl Timers {
             .count()
     }
 
-    /// Whether `deadline` has passed by the store's time, the instant the
-    /// loop last fired timers at. That time is never ahead of the clock,
-    /// so a `true` is never early; a `false` may be late by the time since
-    /// the loop last looked.
-    pub(crate) fn has_passed(&self, deadline: Instant) -> bool {
-        self.ns(deadline) <= self.elapsed
-    }
-
     /// Moves the store's time to `now` while no timer is armed (the loop
     /// moves it only when it fires timers, so it stands still meanwhile).
     pub(crate) fn catch_up(&mut self, now: Instant) {
@@ -318,19 +316,49 @@ impl Timers {
         }
     }
 
-    /// Takes an armed timer out of its tier as if it had fired, without
-    /// waking anyone: its `Sleep` found its deadline passed by itself.
-    pub(crate) fn disarm(&mut self, key: u32) {
+    /// Whether an armed or fired timer is due: it fired, or its deadline
+    /// has passed by the store's time (then it is taken out of its tier as
+    /// if it had fired, waking nobody: its `Sleep` found out by itself).
+    pub(crate) fn is_due(&mut self, key: u32) -> bool {
+        let entry = &self.entries[key as usize];
+        if entry.place == Place::Fired {
+            return true;
+        }
+        if entry.deadline > self.elapsed {
+            return false;
+        }
         if self.unfile(key) {
             self.entries[key as usize].place = Place::Fired;
         }
+        true
     }
 
-    /// Arms a new timer; the key stays valid until [`remove`](Self::remove).
-    /// Reuses a freed entry if there is one: no allocation then.
+    /// Arms a timer for `deadline`, to wake `waker`, unless the deadline
+    /// has passed by the store's time, the instant the loop last fired
+    /// timers at: then `None`, and nothing is stored. That time is never
+    /// ahead of the clock, so a `None` is never early; a deadline that
+    /// passed since is armed, and fires at the loop's next look. One conversion of `deadline`, one
+    /// waker clone, O(1) filing.
+    #[inline]
+    pub(crate) fn arm(&mut self, deadline: Instant, waker: &Waker) -> Option<u32> {
+        let deadline = self.ns(deadline);
+        if deadline <= self.elapsed {
+            return None;
+        }
+        Some(self.insert_ns(deadline, waker.clone()))
+    }
+
+    /// Arms a new timer, due or not; the key stays valid until
+    /// [`remove`](Self::remove).
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> u32 {
+        self.insert_ns(self.ns(deadline), waker)
+    }
+
+    /// Reuses a freed entry if there is one: no allocation then.
+    fn insert_ns(&mut self, deadline: u64, waker: Waker) -> u32 {
         let entry = Entry {
-            deadline: self.ns(deadline),
+            deadline,
             waker: Some(waker),
             seq: 0,
             place: Place::Fired,
@@ -354,7 +382,7 @@ impl Timers {
                 key
             }
         };
-        self.arm(key);
+        self.schedule(key);
         key
     }
 
@@ -362,10 +390,11 @@ impl Timers {
     pub(crate) fn rearm(&mut self, key: u32, deadline: Instant) {
         self.unfile(key);
         self.entries[key as usize].deadline = self.ns(deadline);
-        self.arm(key);
+        self.schedule(key);
     }
 
-    fn arm(&mut self, key: u32) {
+    /// Files an entry that is in no tier, as the latest armed.
+    fn schedule(&mut self, key: u32) {
         self.entries[key as usize].seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
         self.armed += 1;
@@ -382,6 +411,7 @@ impl Timers {
     }
 
     /// Whether the timer has fired (and has not been re-armed).
+    #[cfg(test)]
     pub(crate) fn has_fired(&self, key: u32) -> bool {
         self.entries
             .get(key as usize)

@@ -18,6 +18,7 @@
 //! | `fd.rs` | `fcntl(2)`: `O_NONBLOCK` on any fd |
 //! | `signal.rs` | `sigaction(2)`, the signal handler, `pipe2(2)` for its self-pipe |
 //! | `thread.rs` | `prctl(2)`: the loop thread's timer slack |
+//! | `clock.rs` | `clock_gettime(2)`: the monotonic clock, in nanoseconds |
 //!
 //! `socket.rs`, `addr.rs`, `unix_addr.rs` and `fd.rs` are compiled with the
 //! `net` feature, `signal.rs` with `signal`; the rest always.
@@ -39,6 +40,7 @@
 
 #[cfg(feature = "net")]
 mod addr;
+pub(crate) mod clock;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 #[cfg(feature = "net")]

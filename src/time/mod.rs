@@ -62,6 +62,8 @@
 //! keeps full `Instant` precision, and `epoll_pwait2` takes the timeout in
 //! the wait itself.
 
+mod clock;
+mod instant;
 #[cfg(feature = "time")]
 mod interval;
 mod near;
@@ -77,10 +79,15 @@ pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 #[cfg(feature = "time")]
 pub use sleep::{sleep, sleep_until, Sleep};
 // `net`'s pauses (after running out of fds, between Unix connect retries).
+pub(crate) use clock::Clock;
+#[cfg(feature = "time")]
+pub use clock::{advance, pause, resume};
+#[cfg(feature = "time")]
+pub use instant::Instant;
+#[cfg(not(feature = "time"))]
+pub(crate) use instant::Instant;
 #[cfg(all(feature = "net", not(feature = "time")))]
 pub(crate) use sleep::{sleep, sleep_until, Sleep};
-#[cfg(feature = "time")]
-pub use std::time::Instant;
 #[cfg(feature = "time")]
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 

@@ -25,7 +25,7 @@
 /// One heap element: what orders it, and whose it is.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Item {
-    /// Nanoseconds since the store's origin.
+    /// On the clock, in nanoseconds.
     pub(super) deadline: u64,
     /// Arming order; compared with wrapping arithmetic, see [`Item::before`].
     pub(super) seq: u32,

@@ -27,9 +27,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::store::Timers;
+use super::Instant;
 use crate::runtime::coop;
 
 /// Waits until `duration` has elapsed.
@@ -47,7 +48,8 @@ use crate::runtime::coop;
 /// no runtime).
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use ember::time::Instant;
 /// ember::block_on(async {
 ///     let start = Instant::now();
 ///     ember::time::sleep(Duration::from_millis(5)).await;
@@ -69,7 +71,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// (unless `deadline` has already passed).
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use ember::time::Instant;
 /// ember::block_on(async {
 ///     let deadline = Instant::now() + Duration::from_micros(300);
 ///     ember::time::sleep_until(deadline).await;
@@ -83,10 +86,11 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     }
 }
 
-/// `now + duration`, saturating at about 30 years from now.
+/// `now + duration`, saturating at about 30 years from now (as tokio's
+/// `far_future`), so that adding to a deadline never overflows.
 pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
     const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
-    now.checked_add(duration.min(FAR)).unwrap_or(now + FAR)
+    now.saturating_add(duration.min(FAR))
 }
 
 /// Future of [`sleep`] and [`sleep_until`]. It is `Unpin`.
@@ -126,7 +130,8 @@ impl Sleep {
     /// new deadline.
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use ember::time::Instant;
     /// ember::block_on(async {
     ///     let mut s = ember::time::sleep(Duration::from_millis(1));
     ///     (&mut s).await;

@@ -61,10 +61,11 @@
 #![cfg_attr(not(any(feature = "time", feature = "net")), allow(dead_code))]
 
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::near::{Item, Near};
 use super::wheel::{self, Filed, Links, Wheel, NIL};
+use super::Instant;
 
 /// Waits longer than this are cut short (see [`Timers::wait_timeout`]).
 /// The kernel's allowance for a wait this long is 10 µs.
@@ -87,7 +88,7 @@ enum Place {
 }
 
 struct Entry {
-    /// Nanoseconds since the store's origin.
+    /// On the clock, in nanoseconds.
     deadline: u64,
     /// Whom to wake when it fires; taken when it fires.
     waker: Option<Waker>,
@@ -98,10 +99,8 @@ struct Entry {
 
 /// The runtime's timers.
 pub(crate) struct Timers {
-    /// Time zero of the store's nanosecond counts.
-    origin: Instant,
     /// The store's time: the latest `now` the loop fired timers at (so
-    /// never ahead of the clock), in nanoseconds since `origin`. The wheel
+    /// never ahead of the clock), in the clock's nanoseconds. The wheel
     /// holds only slots after it.
     elapsed: u64,
     entries: Vec<Entry>,
@@ -118,11 +117,10 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    /// An empty store whose time starts at `origin`.
-    pub(crate) fn new(origin: Instant) -> Timers {
+    /// An empty store whose time starts at `now`.
+    pub(crate) fn new(now: Instant) -> Timers {
         Timers {
-            origin,
-            elapsed: 0,
+            elapsed: now.as_ns(),
             entries: Vec::new(),
             links: Vec::new(),
             free: NIL,
@@ -138,20 +136,12 @@ impl Timers {
         self.armed == 0
     }
 
-    /// `t` in nanoseconds since the origin (saturating at both ends).
     fn ns(&self, t: Instant) -> u64 {
-        match t.checked_duration_since(self.origin) {
-            // In u64 arithmetic: `as_nanos` goes through u128.
-            Some(d) => d
-                .as_secs()
-                .saturating_mul(1_000_000_000)
-                .saturating_add(u64::from(d.subsec_nanos())),
-            None => 0,
-        }
+        t.as_ns()
     }
 
     fn instant(&self, ns: u64) -> Instant {
-        self.origin + Duration::from_nanos(ns)
+        Instant::from_ns(ns)
     }
 
     /// The earliest instant the loop must look at the store again: the
@@ -387,6 +377,7 @@ impl Timers {
     }
 
     /// Moves a timer (armed or fired) to a new deadline, earlier or later.
+    #[cfg(any(feature = "time", test))]
     pub(crate) fn rearm(&mut self, key: u32, deadline: Instant) {
         self.unfile(key);
         self.entries[key as usize].deadline = self.ns(deadline);

@@ -8,7 +8,7 @@
 //! unlinking an entry is a few stores and never allocates.
 //!
 //! # Time, ticks, levels
-//! The store counts time in nanoseconds since its origin. The wheel counts
+//! The store counts time in the clock's nanoseconds. The wheel counts
 //! it in *ticks* of 2^16 ns (65.5 µs). Level `l` has 64 slots, each
 //! 64^l ticks wide, so level 0 spans 4.2 ms, level 1 268 ms, level 2
 //! 17 s, level 3 18 min, level 4 19.5 h, level 5 52 days, level 6 9 years
@@ -93,7 +93,7 @@ struct Level {
 pub(super) struct Due {
     pub(super) level: usize,
     pub(super) slot: usize,
-    /// Its first nanosecond (since the store's origin).
+    /// Its first nanosecond on the clock.
     pub(super) start: u64,
 }
 

@@ -58,6 +58,7 @@ pub struct Instant {
 }
 
 /// `d` in nanoseconds, if that fits in a `u64` (584 years).
+#[inline]
 fn nanos(d: Duration) -> Option<u64> {
     d.as_secs()
         .checked_mul(1_000_000_000)?
@@ -66,6 +67,7 @@ fn nanos(d: Duration) -> Option<u64> {
 
 impl Instant {
     /// The runtime's clock now (see the type's docs).
+    #[inline]
     pub fn now() -> Instant {
         Instant {
             ns: super::clock::now(),
@@ -139,6 +141,7 @@ impl Instant {
     }
 
     /// `self + duration`, capped at the clock's range.
+    #[inline]
     pub(crate) fn saturating_add(self, duration: Duration) -> Instant {
         let ns = self.ns.saturating_add(nanos(duration).unwrap_or(u64::MAX));
         Instant { ns }

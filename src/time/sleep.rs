@@ -56,6 +56,7 @@ use crate::runtime::coop;
 ///     assert!(start.elapsed() >= Duration::from_millis(5));
 /// });
 /// ```
+#[inline]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(far_deadline(Instant::now(), duration))
 }
@@ -79,6 +80,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
+#[inline]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
@@ -88,6 +90,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 
 /// `now + duration`, saturating at about 30 years from now (as tokio's
 /// `far_future`), so that adding to a deadline never overflows.
+#[inline]
 pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
     const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
     now.saturating_add(duration.min(FAR))
@@ -185,6 +188,7 @@ impl Sleep {
     /// deadline that passed since that instant (a `sleep(Duration::ZERO)`,
     /// say) is armed instead, and the loop fires it at its next look
     /// without blocking: the task yields once, as with tokio's wheel.
+    #[inline]
     fn arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let Some(timers) = crate::runtime::context::timers() else {
             if Instant::now() >= self.deadline {

@@ -136,10 +136,12 @@ impl Timers {
         self.armed == 0
     }
 
+    #[inline]
     fn ns(&self, t: Instant) -> u64 {
         t.as_ns()
     }
 
+    #[inline]
     fn instant(&self, ns: u64) -> Instant {
         Instant::from_ns(ns)
     }
@@ -240,6 +242,7 @@ impl Timers {
 
     /// Files an entry (in no tier yet) by its deadline: in the wheel if it
     /// is due after the current tick, in the precise tier otherwise.
+    #[inline]
     fn file(&mut self, key: u32) {
         let when = wheel::tick(self.entries[key as usize].deadline);
         match wheel::level_for(wheel::tick(self.elapsed), when) {
@@ -264,6 +267,7 @@ impl Timers {
 
     /// Takes an entry out of its tier, if it is in one (it stays
     /// allocated, its place to be set by the caller); whether it was.
+    #[inline]
     fn unfile(&mut self, key: u32) -> bool {
         match self.entries[key as usize].place {
             Place::Wheel(at) => self.wheel.unlink(&mut self.links, key, at),
@@ -309,6 +313,7 @@ impl Timers {
     /// Whether an armed or fired timer is due: it fired, or its deadline
     /// has passed by the store's time (then it is taken out of its tier as
     /// if it had fired, waking nobody: its `Sleep` found out by itself).
+    #[inline]
     pub(crate) fn is_due(&mut self, key: u32) -> bool {
         let entry = &self.entries[key as usize];
         if entry.place == Place::Fired {
@@ -346,6 +351,7 @@ impl Timers {
     }
 
     /// Reuses a freed entry if there is one: no allocation then.
+    #[inline]
     fn insert_ns(&mut self, deadline: u64, waker: Waker) -> u32 {
         let entry = Entry {
             deadline,
@@ -385,6 +391,7 @@ impl Timers {
     }
 
     /// Files an entry that is in no tier, as the latest armed.
+    #[inline]
     fn schedule(&mut self, key: u32) {
         self.entries[key as usize].seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
@@ -393,6 +400,7 @@ impl Timers {
     }
 
     /// Replaces the waker to wake, unless it would wake the same task.
+    #[inline]
     pub(crate) fn set_waker(&mut self, key: u32, waker: &Waker) -> Option<Waker> {
         let slot = &mut self.entries[key as usize].waker;
         match slot {
@@ -412,6 +420,7 @@ impl Timers {
     /// Deletes a timer: O(1) in the wheel, O(log k) among the k timers of
     /// the precise tier. Returns its waker so the caller drops it after
     /// releasing the store. A second remove of the same key does nothing.
+    #[inline]
     pub(crate) fn remove(&mut self, key: u32) -> Option<Waker> {
         if let Place::Free(_) = self.entries.get(key as usize)?.place {
             return None;

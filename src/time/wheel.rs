@@ -59,6 +59,7 @@ impl Links {
 }
 
 /// The tick a nanosecond count falls in.
+#[inline]
 pub(super) fn tick(ns: u64) -> u64 {
     ns >> TICK_BITS
 }
@@ -66,6 +67,7 @@ pub(super) fn tick(ns: u64) -> u64 {
 /// The level an entry due at tick `when` goes to while the wheel's time is
 /// tick `now`, or `None` if it is due within the current tick (or
 /// earlier): then it belongs to the store's precise tier.
+#[inline]
 pub(super) fn level_for(now: u64, when: u64) -> Option<usize> {
     if when <= now {
         return None;
@@ -77,6 +79,7 @@ pub(super) fn level_for(now: u64, when: u64) -> Option<usize> {
 }
 
 /// The slot of level `level` that tick `when` falls in.
+#[inline]
 fn slot_for(when: u64, level: usize) -> usize {
     ((when >> (LEVEL_BITS * level as u32)) as usize) & (SLOTS - 1)
 }
@@ -120,6 +123,7 @@ impl Wheel {
 
     /// Files `key`, due at tick `when`, at `level` (from [`level_for`]).
     /// `links` is the slab's link table, indexed by key.
+    #[inline]
     pub(super) fn file(&mut self, links: &mut [Links], key: u32, when: u64, level: usize) -> Filed {
         let slot = slot_for(when, level);
         let lv = &mut self.levels[level];
@@ -140,6 +144,7 @@ impl Wheel {
     }
 
     /// Unlinks `key` from the slot it was filed in.
+    #[inline]
     pub(super) fn unlink(&mut self, links: &mut [Links], key: u32, at: Filed) {
         let Links { prev, next } = links[key as usize];
         let lv = &mut self.levels[at.level as usize];

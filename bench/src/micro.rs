@@ -10,6 +10,7 @@
 //! | `spawn N` | spawn N empty tasks, then await every `JoinHandle` |
 //! | `sleeps N` | create N sleeps (10-11 s away), poll each once so it is armed in the timer store, keep them all, then drop them all |
 //! | `lateness MICROS N` | N times in a row: `sleep(MICROS µs).await`, and how late it woke |
+//! | `arm_cancel ARMED N` | arm ARMED sleeps (10-11 s away) and keep them; then N times: create a 30 s sleep, poll it once (armed), drop it (cancelled): the cost of a timeout that never fires, with ARMED others in the store |
 
 use std::future::Future;
 use std::pin::Pin;
@@ -23,7 +24,11 @@ pub enum Command {
     Spawn { tasks: usize },
     Sleeps { sleeps: usize },
     Lateness { sleep: Duration, samples: usize },
+    ArmCancel { armed: usize, rounds: usize },
 }
+
+/// The timeout `arm_cancel` arms and cancels: an idle timeout's length.
+pub const ARM_CANCEL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Parses `std::env::args()`, exiting with a usage message if they are bad.
 pub fn command() -> Command {
@@ -38,10 +43,13 @@ pub fn command() -> Command {
                 sleep: Duration::from_micros(micros as u64),
                 samples,
             }),
+        Some("arm_cancel") => number(1)
+            .zip(number(2))
+            .map(|(armed, rounds)| Command::ArmCancel { armed, rounds }),
         _ => None,
     };
     parsed.unwrap_or_else(|| {
-        eprintln!("usage: micro_* spawn N | sleeps N | lateness MICROS N");
+        eprintln!("usage: micro_* spawn N | sleeps N | lateness MICROS N | arm_cancel ARMED N");
         std::process::exit(2);
     })
 }

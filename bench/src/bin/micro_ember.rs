@@ -1,5 +1,5 @@
 //! Task and timer micro-benchmarks on ember; see `ember_bench::micro` for
-//! the commands (`spawn N`, `sleeps N`, `lateness MICROS N`).
+//! the commands (`spawn N`, `sleeps N`, `lateness MICROS N`, `arm_cancel ARMED N`).
 //!
 //! Needs the `ember` feature (on by default).
 
@@ -30,6 +30,25 @@ fn main() {
                 }
                 drop(armed);
                 micro::report_rate("sleeps", sleeps, start.elapsed());
+            }
+            Command::ArmCancel { armed, rounds } => {
+                let mut others: Vec<Pin<Box<Sleep>>> = Vec::with_capacity(armed);
+                for i in 0..armed {
+                    let mut s = Box::pin(sleep(micro::sleep_duration(i)));
+                    assert!(PollOnce(s.as_mut()).await.is_pending());
+                    others.push(s);
+                }
+                let start = Instant::now();
+                for _ in 0..rounds {
+                    let mut s = std::pin::pin!(sleep(micro::ARM_CANCEL_TIMEOUT));
+                    assert!(PollOnce(s.as_mut()).await.is_pending());
+                }
+                micro::report_rate(
+                    &format!("arm_cancel armed={armed}"),
+                    rounds,
+                    start.elapsed(),
+                );
+                drop(others);
             }
             Command::Lateness { sleep: d, samples } => {
                 let mut lateness = Lateness::default();

@@ -73,7 +73,8 @@
 //!   traits, `BufReader`, `BufWriter`, `copy`, `copy_buf`,
 //!   `copy_bidirectional`, `split`, and `Async<T>` for any fd.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `timeout_at`,
-//!   `interval`, `interval_at`, `Instant`.
+//!   `interval`, `interval_at`, `Instant`, and a clock tests can stop:
+//!   `pause`, `resume`, `advance`.
 //! - [`sync`]: channels (`oneshot`, `mpsc`) and `Notify`, usable from plain
 //!   threads too.
 //! - [`future`]: `join!`, `select!`, `poll_fn`, `pending`, `ready`.

@@ -102,7 +102,7 @@ pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
 /// on an idle loop within about a hundred microseconds after.
 ///
 /// # Cancel safety
-/// Cancel safe: dropping it cancels the timer (O(log n), no syscall) and
+/// Cancel safe: dropping it cancels the timer (O(1), no syscall) and
 /// loses nothing.
 ///
 /// # Panics

@@ -173,6 +173,29 @@ fn a_far_timer_moves_down_one_level_at_a_time_and_fires_exactly() {
 }
 
 #[test]
+fn a_hundred_thousand_idle_timeouts_cost_a_few_looks_before_the_first_is_due() {
+    // 100,000 connections each arm a 30 s idle timeout within one second,
+    // then stay silent: the loop looks only to move whole slots down.
+    let t0 = Instant::from_ns(0x0012_3456_789a_bcde);
+    let mut t = Timers::new(t0);
+    let first = t0 + Duration::from_secs(30);
+    for i in 0..100_000u64 {
+        t.insert(first + Duration::from_micros(i * 10), noop());
+    }
+    let mut looks = 0;
+    loop {
+        let next = t.next_deadline().unwrap();
+        assert!(next <= first);
+        if next == first {
+            break;
+        }
+        looks += 1;
+        assert_eq!(t.take_expired(next, &mut vec![]), 0);
+    }
+    assert!(looks < 10, "{looks} looks before the first deadline");
+}
+
+#[test]
 fn cancelling_at_every_tier_leaves_the_others_intact() {
     let t0 = zero();
     let tiers = one_per_tier();

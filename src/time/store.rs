@@ -32,8 +32,9 @@
 //! not a deadline, so a far timer may cost a few early wake-ups on its way
 //! down (at most one per level it passes through, and none at all if it is
 //! cancelled first), never a periodic tick. When the next slot is on level
-//! 0 (due within 4.2 ms), its entries are moved into the precise tier right
-//! away (`promote`), so a short sleep costs one wait, to its exact deadline.
+//! 0 or 1 (it starts within 268 ms), its entries are moved into the precise
+//! tier right away (`promote`), so a sleep shorter than that costs one
+//! wait, to its exact deadline.
 //!
 //! Memory: 48 bytes per armed timer (a 40-byte entry and 8 bytes of
 //! links), in vectors that grow to the most timers armed at once and are
@@ -75,6 +76,13 @@ const LONG_WAIT: Duration = Duration::from_millis(10);
 /// above 1000 (the kernel's 0.1%) keeps the wait from ending late; 512 makes
 /// the early margin about twice the kernel's allowance.
 const LONG_WAIT_CUT: u32 = 512;
+
+/// The highest wheel level whose next slot moves whole into the precise
+/// tier when the loop is about to wait for it (see [`Timers::next_deadline`]):
+/// level 1's slots start within 268 ms and span 4.2 ms, so the wait ends
+/// at the exact deadline with no stop at the slot's start on the way, for
+/// a few entries moved early.
+const PROMOTE_LEVEL: usize = 1;
 
 /// Where an entry is; see the state table in the module docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,16 +156,17 @@ impl Timers {
 
     /// The earliest instant the loop must look at the store again: the
     /// first deadline of the precise tier, or the start of the next wheel
-    /// slot if that comes first. When that slot is on level 0, its entries
-    /// move to the precise tier first, so the answer is their exact first
-    /// deadline. `None` if no timer is armed.
+    /// slot if that comes first. When that slot is on level 0 or 1 (it
+    /// starts within 268 ms), its entries move to the precise tier first,
+    /// so the answer is their exact first deadline. `None` if no timer is
+    /// armed.
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
         let first = self.near.first().map(|item| item.deadline);
         let due = match self.wheel.next_slot(wheel::tick(self.elapsed)) {
             None => first,
             Some(slot) if first.is_some_and(|d| d <= slot.start) => first,
-            Some(slot) if slot.level == 0 => {
-                self.promote(slot.slot);
+            Some(slot) if slot.level <= PROMOTE_LEVEL => {
+                self.promote(slot.level, slot.slot);
                 self.near.first().map(|item| item.deadline)
             }
             Some(slot) => Some(slot.start),
@@ -228,10 +237,9 @@ impl Timers {
         fired
     }
 
-    /// Moves every entry of the wheel's level-0 slot `slot` into the
-    /// precise tier.
-    fn promote(&mut self, slot: usize) {
-        let mut key = self.wheel.take(0, slot);
+    /// Moves every entry of a wheel slot into the precise tier.
+    fn promote(&mut self, level: usize, slot: usize) {
+        let mut key = self.wheel.take(level, slot);
         while key != NIL {
             let next = self.links[key as usize].next;
             self.links[key as usize] = Links::NONE;

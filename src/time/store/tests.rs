@@ -220,6 +220,23 @@ fn cancelling_at_every_tier_leaves_the_others_intact() {
 }
 
 #[test]
+fn a_timer_due_within_268_ms_costs_one_look_at_its_exact_deadline() {
+    let t0 = zero();
+    for d in [Duration::from_millis(3), Duration::from_millis(100)] {
+        let mut t = Timers::new(t0);
+        let k = t.insert(t0 + d, noop());
+        assert!(tier(&t, k).is_some(), "in the wheel when armed");
+        assert_eq!(
+            t.next_deadline(),
+            Some(t0 + d),
+            "the exact deadline at once"
+        );
+        assert_eq!(tier(&t, k), None, "promoted");
+        assert_eq!(t.take_expired(t0 + d, &mut vec![]), 1);
+    }
+}
+
+#[test]
 fn cancelling_a_promoted_timer_and_a_fired_one_works() {
     let t0 = zero();
     let mut t = Timers::new(t0);

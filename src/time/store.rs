@@ -52,7 +52,7 @@
 //! | free   | `Free(next)`   | `None` | `remove` | `arm` |
 //! | wheel  | `Wheel(slot)`  | `Some` | `arm`/`rearm` (due after the current tick), a slot refiled one level down | its slot comes (refiled: wheel or near), `promote` (near), `rearm`, `remove` |
 //! | near   | `Near(index)`  | `Some` | `arm`/`rearm` (due within the current tick), a refile, `promote` | `take_expired` (fired), `rearm`, `remove` |
-//! | fired  | `Fired`        | `None` | `take_expired`, once the clock has reached the deadline; `is_due`, once the store's time has | `rearm` (wheel or near), `remove` |
+//! | fired  | `Fired`        | `None`, or `Some` if found due by `is_due` | `take_expired`, once the clock has reached the deadline; `is_due`, once the store's time has | `rearm` (wheel or near), `remove` |
 //!
 //! An entry's key stays its own from `arm` to `remove` (the `Sleep`
 //! holding it removes it on drop), so a key is never reused under a holder.

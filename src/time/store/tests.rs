@@ -254,6 +254,28 @@ fn cancelling_a_promoted_timer_and_a_fired_one_works() {
 }
 
 #[test]
+fn a_timer_whose_deadline_the_store_has_passed_is_due_without_firing() {
+    let t0 = zero();
+    let mut t = Timers::new(t0);
+    let k = t.insert(t0 + Duration::from_secs(1), noop());
+    let later = t.insert(t0 + Duration::from_secs(2), noop());
+    assert!(!t.is_due(k));
+    // The loop looked at 1.5 s but (as if) this timer was armed after it:
+    // the store's time passed its deadline without firing it.
+    t.rearm(k, t0 + Duration::from_millis(1500));
+    t.take_expired(t0 + Duration::from_millis(1500), &mut vec![]);
+    let k2 = t.insert(t0 + Duration::from_millis(1200), noop()); // passed
+    assert!(t.is_due(k2), "the store's time is past its deadline");
+    assert!(t.has_fired(k2), "taken out of its tier, as if fired");
+    assert!(
+        t.remove(k2).is_some(),
+        "its waker was not taken: nobody was woken"
+    );
+    assert!(!t.is_due(later));
+    assert_eq!(t.len(), 2);
+}
+
+#[test]
 fn reset_moves_a_timer_earlier_or_later_across_tiers() {
     let t0 = zero();
     let mut t = Timers::new(t0);

@@ -156,6 +156,7 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let Some((timers, key)) = &this.timer else {
@@ -226,6 +227,7 @@ impl std::fmt::Debug for Sleep {
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
         if let Some((timers, key)) = self.timer.take() {
             let waker = timers.borrow_mut().remove(key);

@@ -36,6 +36,14 @@
 //! tier right away (`promote`), so a sleep shorter than that costs one
 //! wait, to its exact deadline.
 //!
+//! Parking: a cancelled wheel entry is not unlinked at once but *parked*
+//! in its slot (one at a time). The common timeout is cancelled by its task
+//! when the read completes and followed, in the same poll, by the next
+//! timeout of the same length, which falls in the same slot (17 s wide for
+//! a 30 s timeout) and takes the parked entry as it is: re-arming touches
+//! no list and no free list. Anything else frees the parked entry first;
+//! so does the loop before it waits, so a parked entry never wakes it.
+//!
 //! Memory: 48 bytes per armed timer (a 40-byte entry and 8 bytes of
 //! links), in vectors that grow to the most timers armed at once and are
 //! never shrunk, plus about 2 KiB of wheel per runtime.
@@ -52,6 +60,7 @@
 //! | free   | `Free(next)`   | `None` | `remove` | `arm` |
 //! | wheel  | `Wheel(slot)`  | `Some` | `arm`/`rearm` (due after the current tick), a slot refiled one level down | its slot comes (refiled: wheel or near), `promote` (near), `rearm`, `remove` |
 //! | near   | `Near(index)`  | `Some` | `arm`/`rearm` (due within the current tick), a refile, `promote` | `take_expired` (fired), `rearm`, `remove` |
+//! | parked | `Parked(slot)` | `None` | `remove` of a wheel entry: left in its slot | `insert` due in that slot (wheel: reused as it is); any other `insert`, the next `remove` of a wheel entry, the loop's next wait (`next_deadline`), or its slot coming (free) |
 //! | fired  | `Fired`        | `None`, or `Some` if found due by `is_due` | `take_expired`, once the clock has reached the deadline; `is_due`, once the store's time has | `rearm` (wheel or near), `remove` |
 //!
 //! An entry's key stays its own from `arm` to `remove` (the `Sleep`
@@ -90,6 +99,9 @@ enum Place {
     /// Unused; the next free entry's key (or `NIL`).
     Free(u32),
     Wheel(Filed),
+    /// Cancelled, but left in its wheel slot for the next arming (see
+    /// [`Timers::remove`]).
+    Parked(Filed),
     /// Index in the precise tier's heap.
     Near(u32),
     Fired,
@@ -116,6 +128,8 @@ pub(crate) struct Timers {
     links: Vec<Links>,
     /// First free entry, or `NIL`.
     free: u32,
+    /// The one parked entry, or `NIL` (see [`Timers::remove`]).
+    parked: u32,
     wheel: Wheel,
     near: Near,
     /// Entries in the wheel or the precise tier.
@@ -132,6 +146,7 @@ impl Timers {
             entries: Vec::new(),
             links: Vec::new(),
             free: NIL,
+            parked: NIL,
             wheel: Wheel::new(),
             near: Near::default(),
             armed: 0,
@@ -161,6 +176,8 @@ impl Timers {
     /// so the answer is their exact first deadline. `None` if no timer is
     /// armed.
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        // A parked entry must not make the loop wake for its slot.
+        self.unpark();
         let first = self.near.first().map(|item| item.deadline);
         let due = match self.wheel.next_slot(wheel::tick(self.elapsed)) {
             None => first,
@@ -215,7 +232,12 @@ impl Timers {
             while key != NIL {
                 let next = self.links[key as usize].next;
                 self.links[key as usize] = Links::NONE;
-                self.file(key);
+                if key == self.parked {
+                    self.parked = NIL;
+                    self.release(key);
+                } else {
+                    self.file(key);
+                }
                 key = next;
             }
         }
@@ -243,7 +265,12 @@ impl Timers {
         while key != NIL {
             let next = self.links[key as usize].next;
             self.links[key as usize] = Links::NONE;
-            self.file_near(key);
+            if key == self.parked {
+                self.parked = NIL;
+                self.release(key);
+            } else {
+                self.file_near(key);
+            }
             key = next;
         }
     }
@@ -285,10 +312,35 @@ impl Timers {
                     entries[k as usize].place = Place::Near(i)
                 });
             }
-            Place::Fired | Place::Free(_) => return false,
+            Place::Fired | Place::Free(_) | Place::Parked(_) => return false,
         }
         self.armed -= 1;
         true
+    }
+}
+
+impl Timers {
+    /// Frees the parked entry, if any: out of its wheel slot, onto the
+    /// free list.
+    #[inline]
+    fn unpark(&mut self) {
+        if self.parked != NIL {
+            self.unpark_now();
+        }
+    }
+
+    fn unpark_now(&mut self) {
+        let key = std::mem::replace(&mut self.parked, NIL);
+        if let Place::Parked(at) = self.entries[key as usize].place {
+            self.wheel.unlink(&mut self.links, key, at);
+        }
+        self.release(key);
+    }
+
+    /// Puts an entry in no tier on the free list.
+    fn release(&mut self, key: u32) {
+        self.entries[key as usize].place = Place::Free(self.free);
+        self.free = key;
     }
 }
 
@@ -302,7 +354,7 @@ impl Timers {
     pub(crate) fn len(&self) -> usize {
         self.entries
             .iter()
-            .filter(|e| !matches!(e.place, Place::Free(_)))
+            .filter(|e| !matches!(e.place, Place::Free(_) | Place::Parked(_)))
             .count()
     }
 
@@ -314,6 +366,8 @@ impl Timers {
             "with timers armed, only `take_expired` moves time"
         );
         if self.is_empty() {
+            // The wheel may hold the parked entry: free it before time moves.
+            self.unpark();
             self.elapsed = self.elapsed.max(self.ns(now));
         }
     }
@@ -358,9 +412,32 @@ impl Timers {
         self.insert_ns(self.ns(deadline), waker)
     }
 
-    /// Reuses a freed entry if there is one: no allocation then.
+    /// Reuses the parked entry as it is if the deadline falls in its slot
+    /// (no list to touch), or else a freed entry if there is one (no
+    /// allocation).
     #[inline]
     fn insert_ns(&mut self, deadline: u64, waker: Waker) -> u32 {
+        if self.parked != NIL {
+            let key = self.parked;
+            let when = wheel::tick(deadline);
+            if let Place::Parked(at) = self.entries[key as usize].place {
+                let level = at.level as usize;
+                if wheel::level_for(wheel::tick(self.elapsed), when) == Some(level)
+                    && wheel::slot_for(when, level) == at.slot as usize
+                {
+                    self.parked = NIL;
+                    let entry = &mut self.entries[key as usize];
+                    entry.deadline = deadline;
+                    entry.waker = Some(waker);
+                    entry.place = Place::Wheel(at);
+                    entry.seq = self.next_seq;
+                    self.next_seq = self.next_seq.wrapping_add(1);
+                    self.armed += 1;
+                    return key;
+                }
+            }
+            self.unpark();
+        }
         let entry = Entry {
             deadline,
             waker: Some(waker),
@@ -430,14 +507,26 @@ impl Timers {
     /// releasing the store. A second remove of the same key does nothing.
     #[inline]
     pub(crate) fn remove(&mut self, key: u32) -> Option<Waker> {
-        if let Place::Free(_) = self.entries.get(key as usize)?.place {
-            return None;
+        match self.entries.get(key as usize)?.place {
+            Place::Free(_) | Place::Parked(_) => return None,
+            Place::Wheel(at) => {
+                // Parked, not unlinked: a timeout cancelled by its task is
+                // usually followed, in the same poll, by the next timeout
+                // of the same length, which falls in the same slot and
+                // takes this entry as it is (`insert_ns`).
+                self.unpark();
+                self.armed -= 1;
+                self.parked = key;
+                let entry = &mut self.entries[key as usize];
+                entry.place = Place::Parked(at);
+                return entry.waker.take();
+            }
+            Place::Near(_) | Place::Fired => {
+                self.unfile(key);
+            }
         }
-        self.unfile(key);
-        let entry = &mut self.entries[key as usize];
-        entry.place = Place::Free(self.free);
-        self.free = key;
-        entry.waker.take()
+        self.release(key);
+        self.entries[key as usize].waker.take()
     }
 }
 

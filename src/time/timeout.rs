@@ -75,6 +75,7 @@ use crate::runtime::coop;
 ///     Ok(buf)
 /// }
 /// ```
+#[inline]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,

@@ -80,7 +80,7 @@ pub(super) fn level_for(now: u64, when: u64) -> Option<usize> {
 
 /// The slot of level `level` that tick `when` falls in.
 #[inline]
-fn slot_for(when: u64, level: usize) -> usize {
+pub(super) fn slot_for(when: u64, level: usize) -> usize {
     ((when >> (LEVEL_BITS * level as u32)) as usize) & (SLOTS - 1)
 }
 

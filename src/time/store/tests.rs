@@ -331,6 +331,61 @@ fn armed_and_cancelled_timers_reuse_one_entry() {
 }
 
 #[test]
+fn a_cancelled_wheel_timer_is_parked_and_taken_as_it_is_by_the_next_in_its_slot() {
+    let t0 = zero();
+    let mut t = Timers::new(t0);
+    let other = t.insert(t0 + Duration::from_secs(100), noop());
+    let k = t.insert(t0 + Duration::from_secs(30), noop());
+    let Place::Wheel(at) = t.entries[k as usize].place else {
+        panic!("a 30 s timer is in the wheel")
+    };
+    assert!(t.remove(k).is_some());
+    assert!(t.remove(k).is_none(), "a second remove is harmless");
+    assert_eq!(
+        t.entries[k as usize].place,
+        Place::Parked(at),
+        "still linked"
+    );
+    assert_eq!(t.len(), 1);
+    // The next timeout of the same length lands in the same slot.
+    let again = t.insert(
+        t0 + Duration::from_secs(30) + Duration::from_micros(3),
+        noop(),
+    );
+    assert_eq!(again, k, "the parked entry, as it is");
+    assert_eq!(t.entries[k as usize].place, Place::Wheel(at));
+    // One in another slot frees the parked entry first, and reuses it.
+    t.remove(k);
+    let far = t.insert(t0 + Duration::from_secs(3000), noop());
+    assert_eq!(far, k);
+    assert_ne!(t.entries[k as usize].place, Place::Wheel(at));
+    let (fired, _) = run_until(&mut t, &[other, far], t0 + Duration::from_secs(4000));
+    let order: Vec<u32> = fired.iter().map(|(k, _)| *k).collect();
+    assert_eq!(order, vec![other, far]);
+}
+
+#[test]
+fn a_parked_entry_never_makes_the_loop_wake() {
+    let t0 = zero();
+    let mut t = Timers::new(t0);
+    let late = t.insert(t0 + Duration::from_secs(100), noop());
+    let k = t.insert(t0 + Duration::from_secs(30), noop());
+    t.remove(k);
+    // Before the loop waits, the parked entry goes: the wait is for the
+    // only armed timer's slot, not for the cancelled one's.
+    let next = t.next_deadline().unwrap();
+    assert!(next > t0 + Duration::from_secs(30), "{next:?}");
+    assert!(matches!(t.entries[k as usize].place, Place::Free(_)));
+    // And a parked entry whose slot comes is freed, not fired.
+    let k = t.insert(t0 + Duration::from_secs(30), noop());
+    t.remove(k);
+    t.take_expired(t0 + Duration::from_secs(31), &mut vec![]);
+    assert!(matches!(t.entries[k as usize].place, Place::Free(_)));
+    assert!(!t.has_fired(late));
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
 fn an_armed_timer_costs_48_bytes() {
     let per_timer = std::mem::size_of::<Entry>() + std::mem::size_of::<Links>();
     assert!(per_timer <= 48, "{per_timer} bytes");

@@ -1314,7 +1314,11 @@ def main():
     build()
     results = json.loads(args.json.read_text()) if args.merge and args.json.exists() else {}
     meta = results.get("meta", {})
-    meta.update({"machine": machine(), "label": args.label})
+    measured = machine()
+    # A tool missing here ("?") keeps the version the merged sections saw.
+    kept = meta.get("machine", {})
+    measured = {k: (kept.get(k, v) if v == "?" else v) for k, v in measured.items()}
+    meta.update({"machine": measured, "label": args.label})
     results["meta"] = meta
 
     # What each section was run with (sections may come from different runs, with --merge).

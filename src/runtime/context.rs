@@ -115,6 +115,7 @@ pub(crate) fn clock_now() -> Option<u64> {
 /// The current runtime's timer store, if any: what a `Sleep` arms its
 /// timer in (cheaper than [`current`], which clones the whole core's `Rc`).
 #[cfg(any(feature = "time", feature = "net"))]
+#[inline]
 pub(crate) fn timers() -> Option<Rc<std::cell::RefCell<crate::time::Timers>>> {
     CURRENT
         .try_with(|c| c.borrow().as_ref().map(|core| core.timers.clone()))

@@ -207,3 +207,20 @@ fn advancing_a_running_clock_panics() {
 fn pausing_outside_a_runtime_panics() {
     time::pause();
 }
+
+#[test]
+fn a_skipping_interval_with_the_clock_paused_keeps_its_schedule() {
+    use ember::time::MissedTickBehavior;
+
+    run_paused(|| async {
+        let start = Instant::now();
+        let mut every = interval(Duration::from_secs(10));
+        every.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        assert_eq!(every.tick().await, start);
+        // Busy (in paused time) for 35 s: the ticks at 10, 20, 30 s are missed.
+        time::advance(Duration::from_secs(35)).await;
+        assert_eq!(every.tick().await, start + Duration::from_secs(10));
+        assert_eq!(every.tick().await, start + Duration::from_secs(40));
+        assert_eq!(Instant::now(), start + Duration::from_secs(40));
+    });
+}

@@ -386,6 +386,28 @@ fn a_parked_entry_never_makes_the_loop_wake() {
 }
 
 #[test]
+fn time_moves_past_a_parked_entry_while_no_timer_is_armed() {
+    // The loop does not look at an empty store, so its time stands still;
+    // the next arming brings it up to date, parked entry or not.
+    let t0 = zero();
+    let mut t = Timers::new(t0);
+    let k = t.insert(t0 + Duration::from_secs(30), noop());
+    t.remove(k);
+    assert!(t.is_empty());
+    let much_later = t0 + Duration::from_secs(3600);
+    t.catch_up(much_later);
+    assert!(matches!(t.entries[k as usize].place, Place::Free(_)));
+    assert!(t.wheel.is_empty(), "no slot left behind the store's time");
+    let again = t
+        .arm(much_later + Duration::from_secs(30), &noop())
+        .unwrap();
+    assert_eq!(t.next_deadline().map(|d| d > much_later), Some(true));
+    let (fired, _) = run_until(&mut t, &[again], much_later + Duration::from_secs(60));
+    assert_eq!(fired, vec![(again, much_later + Duration::from_secs(30))]);
+    assert!(t.arm(t0, &noop()).is_none(), "passed by the store's time");
+}
+
+#[test]
 fn an_armed_timer_costs_48_bytes() {
     let per_timer = std::mem::size_of::<Entry>() + std::mem::size_of::<Links>();
     assert!(per_timer <= 48, "{per_timer} bytes");

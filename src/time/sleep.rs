@@ -35,9 +35,11 @@ use crate::runtime::coop;
 
 /// Waits until `duration` has elapsed.
 ///
-/// `sleep(Duration::ZERO)` completes at its first poll; a duration too long
-/// to represent (such as `Duration::MAX`) sleeps until about 30 years from
-/// now, which never wakes the loop early.
+/// `sleep(Duration::ZERO)` never waits: it completes at its first poll, or
+/// (when other timers are armed, as with tokio) at the loop's next look,
+/// which does not block. A duration too long to represent (such as
+/// `Duration::MAX`) sleeps until about 30 years from now, which never
+/// wakes the loop early.
 ///
 /// # Cancel safety
 /// Cancel safe: dropping the [`Sleep`] cancels its timer and loses nothing.
@@ -61,8 +63,9 @@ pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(far_deadline(Instant::now(), duration))
 }
 
-/// Waits until `deadline`. A deadline in the past completes at the first
-/// poll.
+/// Waits until `deadline`. A deadline already passed when the loop last
+/// looked at its timers completes at the first poll; one that passed since
+/// completes at the loop's next look, which does not block.
 ///
 /// # Cancel safety
 /// Cancel safe: dropping the [`Sleep`] cancels its timer and loses nothing.

@@ -74,7 +74,8 @@
 //!   `copy_bidirectional`, `split`, `take`, `chain`, `duplex`, `empty`,
 //!   `sink`, `repeat`, and `Async<T>` for any fd.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `timeout_at`,
-//!   `interval`, `interval_at`, `Instant`.
+//!   `interval`, `interval_at`, `Instant`, and a clock tests can stop:
+//!   `pause`, `resume`, `advance`.
 //! - [`sync`]: channels (`oneshot`, `mpsc`, `watch`, `broadcast`), `Notify`,
 //!   `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell`, `SetOnce`; the
 //!   channels, `Notify` and `Semaphore` usable from plain threads too.

@@ -20,6 +20,7 @@
 //! | `process.rs` | `pidfd_open(2)`: an fd readable when a child exits |
 //! | `signal.rs` | `sigaction(2)`, the signal handler, `pipe2(2)` for its self-pipe |
 //! | `thread.rs` | `prctl(2)`: the loop thread's timer slack |
+//! | `clock.rs` | `clock_gettime(2)`: the monotonic clock, in nanoseconds |
 //!
 //! `socket.rs`, `addr.rs` and `unix_addr.rs` are compiled with the `net`
 //! feature, `fd.rs` with `net` or `process`, `signal.rs` with `signal`,
@@ -42,6 +43,7 @@
 
 #[cfg(feature = "net")]
 mod addr;
+pub(crate) mod clock;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 #[cfg(any(feature = "net", feature = "process"))]

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use ember::io::{AsyncReadExt, AsyncWriteExt};
 use ember::net::{TcpListener, TcpStream};
+use ember::signal::unix::SignalKind;
 use ember::signal::Signals;
 
 /// How long open connections may take to finish after the signal.
@@ -33,7 +34,10 @@ fn main() -> std::io::Result<()> {
     ember::block_on(async {
         // Listen before accepting: from here on, SIGINT and SIGTERM no
         // longer kill the process; they arrive here.
-        let mut signals = Signals::new(&[libc::SIGINT, libc::SIGTERM])?;
+        let mut signals = Signals::new(&[
+            SignalKind::interrupt().into(),
+            SignalKind::terminate().into(),
+        ])?;
         let listener = TcpListener::bind(&addr)?;
         println!("listening on {}", listener.local_addr()?);
         let open = Rc::new(Cell::new(0usize));

@@ -75,8 +75,9 @@
 //!   `sink`, `repeat`, and `Async<T>` for any fd.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `timeout_at`,
 //!   `interval`, `interval_at`, `Instant`.
-//! - [`sync`]: channels (`oneshot`, `mpsc`) and `Notify`, usable from plain
-//!   threads too.
+//! - [`sync`]: channels (`oneshot`, `mpsc`, `watch`, `broadcast`), `Notify`,
+//!   `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell`, `SetOnce`; the
+//!   channels, `Notify` and `Semaphore` usable from plain threads too.
 //! - [`future`]: `join!`, `select!`, `poll_fn`, `pending`, `ready`.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.
@@ -103,8 +104,9 @@
 //! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead`, `AsyncSeek` |
 //! | `net` | [`net`]: TCP, UDP and Unix sockets, `ToSocketAddrs`; and `io::Async<T>` |
 //! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split`, `Take`, `Chain`, `duplex`, `simplex`, `empty`, `sink`, `repeat` |
+//! | `io-std` | `io::{stdin, stdout, stderr}` (on the blocking pool) |
 //! | `time` | [`time`]: `sleep`, `timeout`, `interval`, ... |
-//! | `sync` | [`sync`]: `oneshot`, `mpsc`, `Notify` |
+//! | `sync` | [`sync`]: `oneshot`, `mpsc`, `watch`, `broadcast`, `Notify`, `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell`, `SetOnce` |
 //! | `signal` | [`signal`]: `ctrl_c`, `Signals` |
 //! | `fs` | [`fs`]: `File`, `OpenOptions`, `read`, `write`, `read_dir`, `metadata`, ... on the blocking pool |
 //! | `full` (default) | all of the above |
@@ -127,6 +129,8 @@ mod contain;
 #[cfg(feature = "fs")]
 pub mod fs;
 pub mod future;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 #[cfg(feature = "net")]
 pub mod net;

@@ -337,3 +337,26 @@ fn signals_that_cannot_be_listened_to_are_invalid_input() {
         assert_eq!(current_handler(libc::SIGTERM), libc::SIG_DFL);
     });
 }
+
+#[test]
+fn signal_by_name_receives_each_delivery_of_its_kind() {
+    use ember::signal::unix::{signal, SignalKind};
+    if !in_child("signal_by_name_receives_each_delivery_of_its_kind") {
+        return;
+    }
+    assert_eq!(SignalKind::user_defined2().as_raw_value(), libc::SIGUSR2);
+    assert_eq!(SignalKind::terminate(), SignalKind::from_raw(libc::SIGTERM));
+    assert_eq!(i32::from(SignalKind::hangup()), libc::SIGHUP);
+    support::run(support::LIMIT, || async {
+        let mut usr2 = signal(SignalKind::user_defined2()).unwrap();
+        for _ in 0..3 {
+            let sender = kill_later(libc::SIGUSR2, Duration::from_millis(20));
+            assert_eq!(usr2.recv().await, Some(()));
+            sender.join().unwrap();
+        }
+        let e = signal(SignalKind::from_raw(libc::SIGKILL)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let e = signal(SignalKind::from_raw(0)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    });
+}

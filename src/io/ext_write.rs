@@ -1,11 +1,11 @@
-//! `AsyncWriteExt`: `write`, `write_all`, `write_all_buf`, `flush`,
+//! `AsyncWriteExt`: `write`, `write_all`, `write_all_buf`, `write_vectored`, `flush`,
 //! `close`, and the numbers (`write_u8` .. `write_f64_le`, big-endian
 //! unless `_le`, as in tokio).
 //!
 //! Same shape as `ext_read.rs`: named futures borrowing an `Unpin` writer.
 
 use std::future::Future;
-use std::io::{self, Cursor};
+use std::io::{self, Cursor, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -66,6 +66,32 @@ pub trait AsyncWriteExt: AsyncWrite {
         Self: Unpin,
     {
         WriteAll { writer: self, buf }
+    }
+
+    /// Writes from several buffers in one call where the writer can
+    /// (`is_write_vectored`: a `writev`/`sendmsg` for ember's sockets),
+    /// else from the first non-empty one; returns how many bytes went.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if dropped before it completes, nothing was written.
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// use ember::io::AsyncWriteExt;
+    /// ember::block_on(async {
+    ///     let mut out = Vec::new();
+    ///     let n = out
+    ///         .write_vectored(&[IoSlice::new(b"head "), IoSlice::new(b"body")])
+    ///         .await
+    ///         .unwrap();
+    ///     assert_eq!(&out[..n], &b"head body"[..n]);
+    /// });
+    /// ```
+    fn write_vectored<'a>(&'a mut self, bufs: &'a [IoSlice<'a>]) -> WriteVectored<'a, Self>
+    where
+        Self: Unpin,
+    {
+        WriteVectored { writer: self, bufs }
     }
 
     /// Flushes buffered data.
@@ -266,5 +292,22 @@ impl<W: AsyncWrite + Unpin + ?Sized, B: AsRef<[u8]>> Future for WriteAllBuf<'_, 
             }
             this.src.set_position((start + n.min(rest.len())) as u64);
         }
+    }
+}
+
+/// Future of [`AsyncWriteExt::write_vectored`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct WriteVectored<'a, W: ?Sized> {
+    writer: &'a mut W,
+    bufs: &'a [IoSlice<'a>],
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteVectored<'_, W> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        Pin::new(&mut *this.writer).poll_write_vectored(cx, this.bufs)
     }
 }

@@ -27,7 +27,8 @@
 //! | one stream in two tasks | [`split`] (ember's sockets also have their own `split`) |
 //! | pump bytes | [`copy`], [`copy_buf`], [`copy_bidirectional`] (a proxy) |
 //! | a pipe, an eventfd, a tty | [`Async`] |
-//! | crates written for `futures::io` | the optional `futures-io` feature (`futures_io.rs`): the same types implement `futures_io`'s traits |
+//! | the standard streams | `stdin()`, `stdout()`, `stderr()` (on the blocking pool, never `O_NONBLOCK`: see `stdio.rs`) |
+//! | crates written for `futures::io` | the optional `futures-io` feature (`futures_io.rs`): the same types implement `futures_io`'s traits; `Compat` (`compat.rs`) wraps a `futures_io` type (a TLS stream) into ember's traits, and an ember one into theirs |
 //!
 //! # Bounding a line
 //! `lines()` and `read_line` keep reading until `\n`: a peer that never
@@ -56,17 +57,20 @@
 //! everything else (the extension traits and their futures, [`BufReader`],
 //! [`BufWriter`], the copies, [`split`], [`Take`], [`Chain`], the in-memory
 //! streams) needs `io-util`. `ember::fs::File` implements the traits with
-//! the `fs` feature. Both are in the
-//! default `full`.
+//! the `fs` feature. All are in the default `full`.
 
 #[cfg(feature = "net")]
 mod async_fd;
+#[cfg(feature = "io-std")]
+mod blocking;
 #[cfg(feature = "io-util")]
 mod buf_reader;
 #[cfg(feature = "io-util")]
 mod buf_writer;
 #[cfg(feature = "io-util")]
 mod chain;
+#[cfg(feature = "futures-io")]
+mod compat;
 #[cfg(feature = "io-util")]
 mod copy;
 #[cfg(feature = "io-util")]
@@ -88,6 +92,7 @@ mod ext_write;
     any(feature = "net", feature = "io-util", feature = "fs")
 ))]
 mod futures_io;
+mod read_buf;
 #[cfg(feature = "io-util")]
 mod read_int;
 #[cfg(any(feature = "net", feature = "signal"))]
@@ -100,6 +105,8 @@ mod simplex;
 mod sink;
 #[cfg(feature = "io-util")]
 mod split;
+#[cfg(feature = "io-std")]
+mod stdio;
 #[cfg(feature = "io-util")]
 mod take;
 mod traits;
@@ -114,6 +121,8 @@ pub use buf_reader::BufReader;
 pub use buf_writer::BufWriter;
 #[cfg(feature = "io-util")]
 pub use chain::Chain;
+#[cfg(feature = "futures-io")]
+pub use compat::Compat;
 #[cfg(feature = "io-util")]
 pub use copy::{copy, copy_buf, Copy, CopyBuf};
 #[cfg(feature = "io-util")]
@@ -125,11 +134,14 @@ pub use empty::{empty, Empty};
 #[cfg(feature = "io-util")]
 pub use ext_buf_read::{AsyncBufReadExt, FillBuf, Lines, ReadLine, ReadUntil};
 #[cfg(feature = "io-util")]
-pub use ext_read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
+pub use ext_read::{AsyncReadExt, Read, ReadBufFut, ReadExact, ReadToEnd, ReadToString};
 #[cfg(feature = "io-util")]
 pub use ext_seek::{AsyncSeekExt, Seek};
 #[cfg(feature = "io-util")]
-pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll, WriteAllBuf};
+pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll, WriteAllBuf, WriteVectored};
+#[cfg(feature = "hyper")]
+pub(crate) use read_buf::points_at as read_buf_points_at;
+pub use read_buf::ReadBuf;
 #[cfg(feature = "io-util")]
 pub use read_int::ReadInt;
 #[cfg(feature = "io-util")]
@@ -140,6 +152,8 @@ pub use simplex::{simplex, SimplexStream};
 pub use sink::{sink, Sink};
 #[cfg(feature = "io-util")]
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
+#[cfg(feature = "io-std")]
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 #[cfg(feature = "io-util")]
 pub use take::Take;
 pub use traits::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};

@@ -35,6 +35,24 @@ pub(crate) fn poll_read(
     )
 }
 
+/// Reads into the unfilled part of `buf` with no zeroing; a short read
+/// drained the socket.
+#[inline]
+pub(crate) fn poll_read_buf(
+    io: &Registered<Socket>,
+    cx: &mut Context<'_>,
+    buf: &mut crate::io::ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    let len = buf.remaining();
+    io.poll_io(
+        cx,
+        Direction::Read,
+        |s| s.recv_buf(buf),
+        |&n| n > 0 && n < len,
+    )
+    .map_ok(drop)
+}
+
 /// Writes from `buf`; a short write filled the send buffer.
 #[inline]
 pub(crate) fn poll_write(
@@ -230,6 +248,15 @@ macro_rules! stream_io {
                 let $s = &*self;
                 $crate::net::stream::poll_read(&$io, cx, buf)
             }
+
+            fn poll_read_buf(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut $crate::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $s = &*self;
+                $crate::net::stream::poll_read_buf(&$io, cx, buf)
+            }
         }
     };
     (@write $t:ty, |$s:ident| $io:expr) => {
@@ -250,6 +277,10 @@ macro_rules! stream_io {
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $s = &*self;
                 $crate::net::stream::poll_write_vectored(&$io, cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
             }
 
             fn poll_flush(

@@ -26,6 +26,21 @@ pub(crate) const MAX_SIGNAL: i32 = 64;
 /// `SIGINT`, for `ctrl_c` (the rest of ember does not name `libc`).
 pub(crate) const SIGINT: i32 = libc::SIGINT;
 
+/// The numbers behind `signal::unix::SignalKind`'s constructors.
+pub(crate) mod numbers {
+    pub(crate) const SIGALRM: i32 = libc::SIGALRM;
+    pub(crate) const SIGCHLD: i32 = libc::SIGCHLD;
+    pub(crate) const SIGHUP: i32 = libc::SIGHUP;
+    pub(crate) const SIGINT: i32 = libc::SIGINT;
+    pub(crate) const SIGIO: i32 = libc::SIGIO;
+    pub(crate) const SIGPIPE: i32 = libc::SIGPIPE;
+    pub(crate) const SIGQUIT: i32 = libc::SIGQUIT;
+    pub(crate) const SIGTERM: i32 = libc::SIGTERM;
+    pub(crate) const SIGUSR1: i32 = libc::SIGUSR1;
+    pub(crate) const SIGUSR2: i32 = libc::SIGUSR2;
+    pub(crate) const SIGWINCH: i32 = libc::SIGWINCH;
+}
+
 /// How many times each signal has been delivered to the handler, by number.
 /// Only ever incremented (wrapping), so a listener that remembers the value
 /// it last saw knows whether a delivery happened since.

@@ -232,6 +232,25 @@ impl Socket {
         Ok(n as usize)
     }
 
+    /// [`recv`](Self::recv) into the unfilled part of `buf`, which may be
+    /// uninitialised: no zeroing first. The bytes received become filled.
+    #[cfg(feature = "net")]
+    pub(crate) fn recv_buf(&self, buf: &mut crate::io::ReadBuf<'_>) -> io::Result<usize> {
+        // SAFETY: nothing uninitialised is written through the slice: the
+        // kernel only stores received bytes into it.
+        let unfilled = unsafe { buf.unfilled_mut() };
+        // SAFETY: `unfilled` is valid for writes of its length; `recv`
+        // writes at most that many bytes.
+        let n = cvt_retry(|| unsafe {
+            libc::recv(self.raw(), unfilled.as_mut_ptr().cast(), unfilled.len(), 0)
+        })? as usize;
+        // SAFETY: `recv` returned `n`: it initialised the first `n` bytes
+        // of the unfilled region.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        Ok(n)
+    }
+
     pub(crate) fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
         let n = cvt_retry(|| unsafe {

@@ -1,5 +1,6 @@
-//! Unix signals as async values: [`ctrl_c`] and [`Signals`], a `Stream` of
-//! signal numbers.
+//! Unix signals as async values: [`ctrl_c`], [`Signals`] (a `Stream` of
+//! signal numbers) and, with tokio's names, [`unix::signal`] and
+//! [`unix::SignalKind`] (`unix.rs`, a thin layer over `Signals`).
 //!
 //! Needs the `signal` feature (in the default `full`).
 //!
@@ -72,6 +73,8 @@ use crate::io::registered::Registered;
 use crate::reactor::Direction;
 use crate::sys::signal::{self as sys, Disposition, MAX_SIGNAL};
 
+pub mod unix;
+
 /// Waits for one `SIGINT` (Ctrl-C in a terminal).
 ///
 /// While the future is alive (from its first poll), `SIGINT` is caught
@@ -115,12 +118,13 @@ pub async fn ctrl_c() -> io::Result<()> {
 /// same as an `async fn`.
 ///
 /// ```no_run
-/// use ember::signal::Signals;
+/// use ember::signal::{unix::SignalKind, Signals};
 ///
+/// let (term, hup) = (SignalKind::terminate(), SignalKind::hangup());
 /// ember::block_on(async {
-///     let mut signals = Signals::new(&[libc::SIGTERM, libc::SIGHUP])?;
+///     let mut signals = Signals::new(&[term.into(), hup.into()])?;
 ///     while let Some(sig) = signals.recv().await {
-///         if sig == libc::SIGHUP {
+///         if SignalKind::from_raw(sig) == hup {
 ///             println!("reloading");
 ///         } else {
 ///             break; // SIGTERM: shut down
@@ -228,7 +232,8 @@ impl Registry {
 }
 
 impl Signals {
-    /// Starts listening to `signals` (numbers such as `libc::SIGTERM`).
+    /// Starts listening to `signals`, by number: name them with
+    /// [`unix::SignalKind`] (`SignalKind::terminate().into()`).
     ///
     /// # Errors
     /// `InvalidInput` for an empty set, for a number that is not a signal,

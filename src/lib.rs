@@ -67,7 +67,7 @@
 //! - [`task`]: `JoinHandle`, `JoinError`, `JoinSet`, `yield_now`,
 //!   `consume_budget`.
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
-//!   `UnixStream`, `UnixDatagram`, and `ToSocketAddrs` (host names are
+//!   `UnixStream`, `UnixDatagram`, `unix::pipe`, and `ToSocketAddrs` (host names are
 //!   resolved off the loop).
 //! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead`, `AsyncSeek` and
 //!   their extension traits, `BufReader`, `BufWriter`, `copy`, `copy_buf`,
@@ -84,6 +84,8 @@
 //! - [`spawn_blocking`]: the blocking pool, for work that would stop the
 //!   loop (host-name lookups go there too).
 //! - [`signal`]: `ctrl_c`, `Signals`.
+//! - [`process`]: `Command`, `Child` and its pipes; a child's exit heard
+//!   by the reactor (a pidfd, or `SIGCHLD`), dropped children reaped.
 //! - [`fs`]: files and directories (`File`, `read`, `write`, `read_dir`,
 //!   ...), on the blocking pool, in chunks.
 //!
@@ -102,12 +104,13 @@
 //! | feature | adds |
 //! | --- | --- |
 //! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead`, `AsyncSeek` |
-//! | `net` | [`net`]: TCP, UDP and Unix sockets, `ToSocketAddrs`; and `io::Async<T>` |
+//! | `net` | [`net`]: TCP, UDP and Unix sockets, Unix pipes and FIFOs (`net::unix::pipe`), `ToSocketAddrs`; and `io::Async<T>` |
 //! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split`, `Take`, `Chain`, `duplex`, `simplex`, `empty`, `sink`, `repeat` |
 //! | `io-std` | `io::{stdin, stdout, stderr}` (on the blocking pool) |
 //! | `time` | [`time`]: `sleep`, `timeout`, `interval`, ... |
 //! | `sync` | [`sync`]: `oneshot`, `mpsc`, `watch`, `broadcast`, `Notify`, `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell`, `SetOnce` |
 //! | `signal` | [`signal`]: `ctrl_c`, `Signals` |
+//! | `process` | [`process`]: `Command`, `Child`, `ChildStdin`, `ChildStdout`, `ChildStderr` (turns on `signal`) |
 //! | `fs` | [`fs`]: `File`, `OpenOptions`, `read`, `write`, `read_dir`, `metadata`, ... on the blocking pool |
 //! | `full` (default) | all of the above |
 //! | `futures-io` (off by default, not in `full`) | ember's stream sockets and their halves, `Async<T>`, `BufReader` and `BufWriter` also implement the `futures-io` traits |
@@ -140,6 +143,8 @@ pub mod net;
 // clearing) has no caller. Gating it would scatter `cfg`s through the
 // reactor's hot path to save about 200 lines of compiling, so it stays, and
 // only in those builds is the dead-code lint off.
+#[cfg(feature = "process")]
+pub mod process;
 #[cfg_attr(not(any(feature = "net", feature = "signal")), allow(dead_code))]
 mod reactor;
 pub mod runtime;

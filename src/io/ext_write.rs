@@ -260,6 +260,23 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Close<'_, W> {
     }
 }
 
+/// Future of [`AsyncWriteExt::write_vectored`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct WriteVectored<'a, W: ?Sized> {
+    writer: &'a mut W,
+    bufs: &'a [IoSlice<'a>],
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteVectored<'_, W> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        Pin::new(&mut *this.writer).poll_write_vectored(cx, this.bufs)
+    }
+}
+
 /// Future of [`AsyncWriteExt::write_all_buf`].
 ///
 /// # Cancel safety
@@ -292,22 +309,5 @@ impl<W: AsyncWrite + Unpin + ?Sized, B: AsRef<[u8]>> Future for WriteAllBuf<'_, 
             }
             this.src.set_position((start + n.min(rest.len())) as u64);
         }
-    }
-}
-
-/// Future of [`AsyncWriteExt::write_vectored`].
-#[derive(Debug)]
-#[must_use = "futures do nothing unless awaited"]
-pub struct WriteVectored<'a, W: ?Sized> {
-    writer: &'a mut W,
-    bufs: &'a [IoSlice<'a>],
-}
-
-impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteVectored<'_, W> {
-    type Output = io::Result<usize>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        Pin::new(&mut *this.writer).poll_write_vectored(cx, this.bufs)
     }
 }

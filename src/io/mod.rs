@@ -92,6 +92,8 @@ mod ext_write;
     any(feature = "net", feature = "io-util", feature = "fs")
 ))]
 mod futures_io;
+#[cfg(any(feature = "net", feature = "process"))]
+pub(crate) mod pipe_end;
 mod read_buf;
 #[cfg(feature = "io-util")]
 mod read_int;

@@ -2,7 +2,8 @@
 //! Linux calls ember makes.
 //!
 //! Called by the reactor (`epoll`), the runtime (`eventfd`, `thread`),
-//! `net` (`socket`), `io::Async` (`fd`) and `signal` (`signal`). This is
+//! `net` (`socket`, `fd`), `io::Async` (`fd`), `signal` (`signal`) and
+//! `process` (`process`, `fd`). This is
 //! the only module that names `libc`, and, with `runtime/task.rs`, the
 //! only one that holds `unsafe` (`docs/unsafe.md` lists every site).
 //! Everything above it sees owned file descriptors
@@ -15,12 +16,14 @@
 //! | `socket.rs` | `socket(2)` and the calls on a socket (`bind`, `accept4`, `connect`, `recv`, `send`, ...) |
 //! | `addr.rs` | `ip(7)` addresses: `sockaddr_in`/`sockaddr_in6`, and `RawAddr` |
 //! | `unix_addr.rs` | `unix(7)` addresses: `sockaddr_un` |
-//! | `fd.rs` | `fcntl(2)`: `O_NONBLOCK` on any fd |
+//! | `fd.rs` | `fcntl(2)`: `O_NONBLOCK` and the access mode of any fd; `pipe2(2)` |
+//! | `process.rs` | `pidfd_open(2)`: an fd readable when a child exits |
 //! | `signal.rs` | `sigaction(2)`, the signal handler, `pipe2(2)` for its self-pipe |
 //! | `thread.rs` | `prctl(2)`: the loop thread's timer slack |
 //!
-//! `socket.rs`, `addr.rs`, `unix_addr.rs` and `fd.rs` are compiled with the
-//! `net` feature, `signal.rs` with `signal`; the rest always.
+//! `socket.rs`, `addr.rs` and `unix_addr.rs` are compiled with the `net`
+//! feature, `fd.rs` with `net` or `process`, `signal.rs` with `signal`,
+//! `process.rs` with `process`; the rest always.
 //!
 //! Three rules hold throughout:
 //!
@@ -41,8 +44,10 @@
 mod addr;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
-#[cfg(feature = "net")]
+#[cfg(any(feature = "net", feature = "process"))]
 pub(crate) mod fd;
+#[cfg(feature = "process")]
+pub(crate) mod process;
 #[cfg(feature = "signal")]
 pub(crate) mod signal;
 #[cfg(feature = "net")]

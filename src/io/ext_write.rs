@@ -1,6 +1,6 @@
-//! `AsyncWriteExt`: `write`, `write_all`, `write_all_buf`, `flush`,
-//! `close`, and the numbers (`write_u8` .. `write_f64_le`, big-endian
-//! unless `_le`, as in tokio).
+//! `AsyncWriteExt`: `write`, `write_all`, `write_all_buf`,
+//! `write_vectored`, `flush`, `close`, and the numbers (`write_u8` ..
+//! `write_f64_le`, big-endian unless `_le`, as in tokio).
 //!
 //! Same shape as `ext_read.rs`: named futures borrowing an `Unpin` writer.
 

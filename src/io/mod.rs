@@ -57,8 +57,7 @@
 //! everything else (the extension traits and their futures, [`BufReader`],
 //! [`BufWriter`], the copies, [`split`], [`Take`], [`Chain`], the in-memory
 //! streams) needs `io-util`. `ember::fs::File` implements the traits with
-//! the `fs` feature. Both are in the
-//! default `full`.
+//! the `fs` feature. All are in the default `full`.
 
 #[cfg(feature = "net")]
 mod async_fd;
@@ -68,10 +67,10 @@ mod blocking;
 mod buf_reader;
 #[cfg(feature = "io-util")]
 mod buf_writer;
-#[cfg(feature = "futures-io")]
-mod compat;
 #[cfg(feature = "io-util")]
 mod chain;
+#[cfg(feature = "futures-io")]
+mod compat;
 #[cfg(feature = "io-util")]
 mod copy;
 #[cfg(feature = "io-util")]
@@ -122,10 +121,10 @@ pub use async_fd::Async;
 pub use buf_reader::BufReader;
 #[cfg(feature = "io-util")]
 pub use buf_writer::BufWriter;
-#[cfg(feature = "futures-io")]
-pub use compat::Compat;
 #[cfg(feature = "io-util")]
 pub use chain::Chain;
+#[cfg(feature = "futures-io")]
+pub use compat::Compat;
 #[cfg(feature = "io-util")]
 pub use copy::{copy, copy_buf, Copy, CopyBuf};
 #[cfg(feature = "io-util")]

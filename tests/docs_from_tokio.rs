@@ -28,5 +28,8 @@ fn every_ember_path_in_the_tables_is_in_the_compiled_block() {
             }
         }
     }
-    assert!(missing.is_empty(), "named in the tables but not compiled: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "named in the tables but not compiled: {missing:?}"
+    );
 }

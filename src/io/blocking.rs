@@ -17,6 +17,8 @@
 //! So a write returns as soon as its bytes are handed over (the loop is
 //! never held by a slow reader on the other side), and the next write or
 //! a flush reports an error of the one before, as tokio's `Stdout` does.
+//! A write job is *mandatory* (`spawn_mandatory_blocking`): it runs even
+//! if the runtime is dropped before a pool thread took it.
 //!
 //! # Cancel safety
 //! A read dropped midway loses nothing: the bytes its job fetches stay in
@@ -161,7 +163,9 @@ impl<T: Write + Send + 'static> Blocking<T> {
         buf.data.clear();
         buf.data.extend_from_slice(&src[..n]);
         buf.pos = 0;
-        self.state = State::Busy(crate::spawn_blocking(move || {
+        // Mandatory: the caller was told the bytes went, so the job runs
+        // even if the runtime is dropped before it starts.
+        self.state = State::Busy(crate::runtime::spawn_mandatory_blocking(move || {
             let result = inner
                 .write_all(&buf.data)
                 .and_then(|()| inner.flush())

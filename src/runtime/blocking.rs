@@ -42,7 +42,7 @@
 //! # Shutdown
 //! Dropping the runtime shuts its pool: jobs still queued are dropped
 //! without running (their tasks are gone already), except the *mandatory*
-//! ones (`spawn_mandatory_blocking`, used for `fs::File`'s writes, whose
+//! ones (`spawn_mandatory_blocking`, used for `fs::File`'s and stdout's writes, whose
 //! callers were already told `Ok`), which the workers run before they
 //! exit; idle workers are woken and exit, and a job that is running goes
 //! on to completion on its thread; its result is then dropped (on that
@@ -122,9 +122,10 @@ where
 
 /// As [`spawn_blocking`], but the job runs even if the runtime is dropped
 /// before it started (see "Shutdown" in the module docs). For the writes
-/// of `fs::File`, whose caller was told `Ok` before the bytes reached the
-/// file, as tokio's `spawn_mandatory_blocking`.
-#[cfg(feature = "fs")]
+/// of `fs::File` and of `io::stdout()`/`stderr()`, whose caller was told
+/// `Ok` before the bytes reached the file, as tokio's
+/// `spawn_mandatory_blocking`.
+#[cfg(any(feature = "fs", feature = "io-std"))]
 #[track_caller]
 pub(crate) fn spawn_mandatory_blocking<F, R>(f: F) -> JoinHandle<R>
 where
@@ -140,7 +141,7 @@ enum Mandatory {
     /// Dropped with the queue (every `spawn_blocking` job).
     No,
     /// Kept in the queue and run by the exiting threads.
-    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "fs", feature = "io-std")), allow(dead_code))]
     Yes,
 }
 

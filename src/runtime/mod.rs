@@ -60,7 +60,7 @@ mod waker;
 
 pub(crate) use crate::trace;
 
-#[cfg(feature = "fs")]
+#[cfg(any(feature = "fs", feature = "io-std"))]
 pub(crate) use blocking::spawn_mandatory_blocking;
 pub use blocking::{spawn_blocking, BLOCKING_KEEP_ALIVE};
 pub(crate) use handle::Remote;

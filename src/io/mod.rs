@@ -20,11 +20,13 @@
 //! | one stream in two tasks | [`split`] (ember's sockets also have their own `split`) |
 //! | pump bytes | [`copy`], [`copy_buf`], [`copy_bidirectional`] (a proxy) |
 //! | a pipe, an eventfd, a tty | [`Async`] |
+//! | wait for readable or writable, whichever comes first | a socket's `ready(`[`Interest`]`)`, which gives a [`Ready`] |
 //! | the standard streams | `stdin()`, `stdout()`, `stderr()` (on the blocking pool, never `O_NONBLOCK`: see `stdio.rs`) |
 //! | crates written for `futures::io` | the optional `futures-io` feature (`futures_io.rs`): the same types implement `futures_io`'s traits |
 //!
 //! # Features
-//! The three traits are always here. [`Async`] needs the `net` feature;
+//! The three traits are always here. [`Async`], [`Interest`] and [`Ready`]
+//! need the `net` feature;
 //! everything else (the extension traits and their futures, [`BufReader`],
 //! [`BufWriter`], the copies, [`split`]) needs `io-util`. Both are in the
 //! default `full`.
@@ -49,6 +51,8 @@ mod ext_read;
 mod ext_write;
 #[cfg(all(feature = "futures-io", any(feature = "net", feature = "io-util")))]
 mod futures_io;
+#[cfg(feature = "net")]
+mod interest;
 #[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) mod registered;
 #[cfg(feature = "io-util")]
@@ -73,6 +77,8 @@ pub use ext_buf_read::{AsyncBufReadExt, FillBuf, Lines, ReadLine, ReadUntil};
 pub use ext_read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
 #[cfg(feature = "io-util")]
 pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll};
+#[cfg(feature = "net")]
+pub use interest::{Interest, Ready};
 #[cfg(feature = "io-util")]
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
 #[cfg(feature = "io-std")]

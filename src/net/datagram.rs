@@ -92,6 +92,40 @@ macro_rules! datagram_socket {
                     .try_io($crate::reactor::Direction::Read, |s| s.recv(buf))
             }
 
+            /// Receives one datagram from the connected peer into `buf`'s
+            /// spare capacity, and extends `buf.len()` by its length: the
+            /// datagram is truncated to the spare capacity, so reserve room
+            /// for the largest one first (with none, 64 bytes are reserved).
+            ///
+            /// # Cancel safety
+            /// Cancel safe: if dropped before it completes, no datagram
+            /// was taken.
+            pub async fn recv_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                self.io
+                    .async_io($crate::reactor::Direction::Read, |s| s.recv_buf(buf))
+                    .await
+            }
+
+            /// [`recv_buf`](Self::recv_buf) without waiting; `WouldBlock`
+            /// if no datagram is queued.
+            pub fn try_recv_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                self.io
+                    .try_io($crate::reactor::Direction::Read, |s| s.recv_buf(buf))
+            }
+
+            /// Waits until the socket may be ready for any of `interest`,
+            /// and says which (see [`readable`](Self::readable) on spurious
+            /// readiness).
+            ///
+            /// # Cancel safety
+            /// Cancel safe.
+            pub async fn ready(
+                &self,
+                interest: $crate::io::Interest,
+            ) -> std::io::Result<$crate::io::Ready> {
+                self.io.ready_for(interest).await
+            }
+
             /// Waits until a datagram may be queued. Readiness can be
             /// spurious: follow it with a `try_recv*` and loop on
             /// `WouldBlock`.

@@ -113,6 +113,20 @@ macro_rules! stream_socket {
                 self.io.ready($crate::reactor::Direction::Write).await
             }
 
+            /// Waits until the stream may be ready for any of `interest`
+            /// (`Interest::READABLE | Interest::WRITABLE` for either), and
+            /// says which. Readiness can be spurious: follow it with the
+            /// `try_*` call and loop on `WouldBlock`, which clears it.
+            ///
+            /// # Cancel safety
+            /// Cancel safe.
+            pub async fn ready(
+                &self,
+                interest: $crate::io::Interest,
+            ) -> std::io::Result<$crate::io::Ready> {
+                self.io.ready_for(interest).await
+            }
+
             /// `Ready` once the stream may be readable; stores the waker
             /// otherwise. Only the last task to call it (or to read through
             /// `AsyncRead`) is woken, as in tokio: tasks that share a
@@ -147,6 +161,15 @@ macro_rules! stream_socket {
                 bufs: &mut [std::io::IoSliceMut<'_>],
             ) -> std::io::Result<usize> {
                 $crate::net::stream::try_read_vectored(&self.io, bufs)
+            }
+
+            /// Reads what is there into `buf`'s spare capacity without
+            /// waiting, and extends `buf.len()` by the count; `WouldBlock`
+            /// if nothing is there. With no spare capacity, 64 bytes are
+            /// reserved first (reserve more to read more at once).
+            pub fn try_read_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                self.io
+                    .try_io($crate::reactor::Direction::Read, |s| s.recv_buf(buf))
             }
 
             /// Writes what fits without waiting; `WouldBlock` if nothing

@@ -88,6 +88,21 @@ impl Ready {
         }
     }
 
+    /// The bits as the public [`io::Ready`](crate::io::Ready) names them
+    /// (for the sockets' `ready(Interest)`): readable, writable, read
+    /// closed, write closed, error.
+    #[cfg(feature = "net")]
+    pub(crate) fn parts(self) -> [bool; 5] {
+        let has = |bits: u32| self.0 & bits != 0;
+        [
+            has(IN | PRI),
+            has(OUT),
+            has(RDHUP | HUP),
+            has(HUP),
+            has(ERR),
+        ]
+    }
+
     #[inline]
     pub(crate) fn intersects(self, other: Ready) -> bool {
         self.0 & other.0 != 0

@@ -1343,7 +1343,13 @@ def main():
     build()
     results = json.loads(args.json.read_text()) if args.merge and args.json.exists() else {}
     meta = results.get("meta", {})
-    meta.update({"machine": machine(), "label": args.label})
+    # A tool missing from this machine ("?") keeps what an earlier run, whose
+    # sections the page still shows, found.
+    mach = machine()
+    for key, value in meta.get("machine", {}).items():
+        if mach.get(key) in ("?", "") and value not in ("?", ""):
+            mach[key] = value
+    meta.update({"machine": mach, "label": args.label})
     results["meta"] = meta
 
     # What each section was run with (sections may come from different runs, with --merge).

@@ -12,10 +12,12 @@
 //! nc 127.0.0.1 7000                                               # type, read it back
 //! ```
 
-use std::future::Future as _;
+use std::future::{poll_fn, Future as _};
 use std::io;
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::mpsc;
+use std::task::Poll;
 
 use ember::io::{AsyncReadExt, AsyncWriteExt};
 use ember::net::{TcpListener, TcpSocket, TcpStream};
@@ -46,18 +48,18 @@ fn main() -> io::Result<()> {
         sockets.push(reuseport_socket(addr)?);
     }
 
-    // Each thread says when its runtime listens, and for Ctrl-C.
-    let (ready_tx, ready_rx) = mpsc::channel();
+    // Each thread reports once it listens (and catches Ctrl-C), or why not.
+    let (report, reports) = mpsc::channel();
     let workers: Vec<_> = sockets
         .into_iter()
         .enumerate()
         .map(|(i, socket)| {
-            let ready = ready_tx.clone();
-            std::thread::spawn(move || worker(socket, pin.then_some(i % cpus), ready))
+            let report = report.clone();
+            std::thread::spawn(move || worker(socket, pin.then_some(i % cpus), report))
         })
         .collect();
-    drop(ready_tx);
-    for started in ready_rx.iter().take(workers.len()) {
+    drop(report);
+    for started in reports.iter().take(workers.len()) {
         started?;
     }
     println!("listening on {addr}");
@@ -65,9 +67,10 @@ fn main() -> io::Result<()> {
     for worker in workers {
         worker
             .join()
-            .map_err(|_| io::Error::other("a worker thread panicked"))??;
+            .map_err(|_| io::Error::other("a worker thread panicked"))?;
     }
-    Ok(())
+    // An error that stopped a thread after it started.
+    reports.try_iter().try_for_each(|r| r)
 }
 
 /// A TCP socket bound to `addr` with `SO_REUSEPORT` (and `SO_REUSEADDR`,
@@ -84,49 +87,36 @@ fn reuseport_socket(addr: SocketAddr) -> io::Result<TcpSocket> {
     Ok(socket)
 }
 
-/// One thread: pinned to `cpu` if asked, its own runtime, its own
-/// listener, until Ctrl-C. Reports on `ready` once it accepts and
-/// listens for Ctrl-C (or why it could not).
-fn worker(
-    socket: TcpSocket,
-    cpu: Option<usize>,
-    ready: mpsc::Sender<io::Result<()>>,
-) -> io::Result<()> {
-    let started = (|| {
+/// One thread: pinned to `cpu` if asked, its own runtime and listener,
+/// until Ctrl-C. Sends `Ok` on `report` once it accepts (and catches
+/// Ctrl-C), or the error that stopped it.
+fn worker(socket: TcpSocket, cpu: Option<usize>, report: mpsc::Sender<io::Result<()>>) {
+    let run = || {
         if let Some(cpu) = cpu {
             ember::runtime::pin_to_cpu(cpu)?;
         }
-        ember::Runtime::new()
-    })();
-    let rt = match started {
-        Ok(rt) => rt,
-        Err(e) => {
-            let _ = ready.send(Err(io::Error::new(e.kind(), e.to_string())));
-            return Err(e);
-        }
-    };
-    rt.block_on(async move {
-        let listener = match socket.listen(1024) {
-            Ok(listener) => listener,
-            Err(e) => {
-                let _ = ready.send(Err(io::Error::new(e.kind(), e.to_string())));
-                return Err(e);
+        // Dropping the runtime at the end drops this thread's connections.
+        ember::Runtime::new()?.block_on(async {
+            let listener = socket.listen(1024)?;
+            // Ctrl-C is caught from the first poll of `ctrl_c()` on: poll
+            // it once before reporting, so that none arrives uncaught.
+            let mut ctrl_c = pin!(ember::signal::ctrl_c());
+            if poll_fn(|cx| Poll::Ready(ctrl_c.as_mut().poll(cx)))
+                .await
+                .is_ready()
+            {
+                return Ok(());
             }
-        };
-        // Ctrl-C is caught from the first poll of `ctrl_c()` on; poll it
-        // once before saying "ready", so that none arrives uncaught.
-        let mut ctrl_c = std::pin::pin!(ember::signal::ctrl_c());
-        let caught = std::future::poll_fn(|cx| std::task::Poll::Ready(ctrl_c.as_mut().poll(cx)));
-        if caught.await.is_ready() {
-            return Ok(());
-        }
-        let _ = ready.send(Ok(()));
-        ember::select! {
-            _ = serve(&listener) => Ok(()),
-            stopped = &mut ctrl_c => stopped,
-        }
-    })
-    // Dropping the runtime here drops this thread's connections.
+            let _ = report.send(Ok(()));
+            ember::select! {
+                _ = serve(&listener) => Ok(()),
+                stopped = &mut ctrl_c => stopped,
+            }
+        })
+    };
+    if let Err(e) = run() {
+        let _ = report.send(Err(e));
+    }
 }
 
 async fn serve(listener: &TcpListener) {

@@ -357,3 +357,45 @@ fn lookup_host_parses_literals_and_resolves_localhost_off_the_loop() {
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
     });
 }
+
+/// `recv(2)` on the stream's fd, as a user's own syscall would be.
+fn raw_recv(stream: &TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes, and the fd is
+    // the stream's, open while `stream` is borrowed.
+    let n = unsafe { libc::recv(stream.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+#[test]
+fn try_io_and_async_io_run_the_user_s_own_syscall_with_ember_s_readiness() {
+    support::run(support::LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 16];
+
+        // Nothing there: WouldBlock, which clears the read readiness, so a
+        // READABLE wait now waits (for the bytes written below).
+        let err = client
+            .try_io(Interest::READABLE, || raw_recv(&client, &mut buf))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::WouldBlock);
+        let waited =
+            ember::time::timeout(Duration::from_millis(20), client.ready(Interest::READABLE)).await;
+        assert!(waited.is_err(), "ready with nothing to read: {waited:?}");
+
+        let reader = client.async_io(Interest::READABLE, || raw_recv(&client, &mut buf));
+        let (n, ()) = ember::join!(reader, async {
+            server.write_all(b"custom").await.unwrap();
+        });
+        assert_eq!(n.unwrap(), 6);
+        assert_eq!(&buf[..6], b"custom");
+    });
+}

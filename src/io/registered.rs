@@ -196,6 +196,52 @@ impl<T> Registered<T> {
         .await
     }
 
+    /// Runs `f` (the user's own syscall on the fd) once, without waiting;
+    /// if it says `WouldBlock`, clears the readiness of every direction in
+    /// `interest` (unless an event arrived meanwhile), so that the next
+    /// wait really waits. For the sockets' `try_io`.
+    #[cfg(feature = "net")]
+    pub(crate) fn try_io_interest<R>(
+        &self,
+        interest: crate::io::Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.reg.check()?;
+        let seen = [
+            (interest.is_readable(), self.reg.current(Direction::Read)),
+            (interest.is_writable(), self.reg.current(Direction::Write)),
+        ];
+        let result = f();
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            for (asked, event) in seen {
+                if asked {
+                    self.reg.clear_readiness(event);
+                }
+            }
+        }
+        result
+    }
+
+    /// Waits for `interest` and runs `f`, until `f` answers something
+    /// other than `WouldBlock`. For the sockets' `async_io`.
+    ///
+    /// # Cancel safety
+    /// As cancel safe as `f`: it runs only when the fd may be ready.
+    #[cfg(feature = "net")]
+    pub(crate) async fn async_io_interest<R>(
+        &self,
+        interest: crate::io::Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            self.ready_for(interest).await?;
+            match self.try_io_interest(interest, &mut f) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                other => return other,
+            }
+        }
+    }
+
     /// The loop: try `op` while `dir` is ready; on `WouldBlock` clear and
     /// wait in the `poll_*` slot. `drained` says, from a successful
     /// result, that the fd is known to be empty (reads) or full (writes),

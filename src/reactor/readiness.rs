@@ -240,6 +240,19 @@ mod tests {
         assert_eq!(s.ready(), Ready::EMPTY);
     }
 
+    #[cfg(feature = "net")]
+    #[test]
+    fn parts_name_the_bits_as_io_ready_does() {
+        // [readable, writable, read closed, write closed, error]
+        let parts = |bits: u32| Ready::from_epoll(bits).parts();
+        assert_eq!(parts(IN), [true, false, false, false, false]);
+        assert_eq!(parts(PRI), [true, false, false, false, false]);
+        assert_eq!(parts(OUT), [false, true, false, false, false]);
+        assert_eq!(parts(IN | RDHUP), [true, false, true, false, false]);
+        assert_eq!(parts(HUP), [false, false, true, true, false]);
+        assert_eq!(parts(ERR | OUT), [false, true, false, false, true]);
+    }
+
     #[test]
     fn the_tick_wraps_without_touching_the_bits() {
         let mut s = State((u32::MAX >> Ready::TICK_SHIFT) << Ready::TICK_SHIFT);

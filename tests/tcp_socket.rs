@@ -399,3 +399,27 @@ fn try_io_and_async_io_run_the_user_s_own_syscall_with_ember_s_readiness() {
         assert_eq!(&buf[..6], b"custom");
     });
 }
+
+#[test]
+fn owned_halves_wait_with_ready_and_read_into_a_vec() {
+    support::run(support::LIMIT, || async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let (reader, writer) = client.into_split();
+        let (_server_reader, server_writer) = server.into_split();
+
+        let ready = writer.ready(Interest::WRITABLE).await.unwrap();
+        assert!(ready.is_writable());
+        let bufs = [std::io::IoSlice::new(b"ab"), std::io::IoSlice::new(b"cd")];
+        assert_eq!(server_writer.try_write_vectored(&bufs).unwrap(), 4);
+
+        let ready = reader.ready(Interest::READABLE).await.unwrap();
+        assert!(ready.is_readable());
+        let mut v = Vec::with_capacity(8);
+        assert_eq!(reader.try_read_buf(&mut v).unwrap(), 4);
+        assert_eq!(v, b"abcd");
+    });
+}

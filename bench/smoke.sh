@@ -24,7 +24,10 @@ servers=(echo_epoll echo_threads echo_tokio echo_tokio_mt echo_smol echo_ember e
 # Micro-benchmark runs, small: "binary arguments".
 micros=("micro_tokio spawn 10000" "micro_smol spawn 10000" "micro_ember spawn 10000"
     "micro_tokio sleeps 10000" "micro_ember sleeps 10000"
-    "micro_tokio lateness 50 20" "micro_ember lateness 50 20")
+    "micro_tokio lateness 50 20" "micro_ember lateness 50 20"
+    "micro_tokio semaphore 1000" "micro_ember semaphore 1000" "micro_tokio mutex 1000"
+    "micro_ember mutex 1000" "micro_tokio watch 1000" "micro_ember watch 1000"
+    "micro_tokio broadcast 1000" "micro_ember broadcast 1000")
 
 cd "$root"
 echo "building (release)..."

@@ -14,7 +14,9 @@ Usually started through `bench/run.sh`, which checks the tools first. It
    timed benchmarks: echo (64 B and 1 KiB at 1/16/256/1,024 connections),
    HTTP with wrk (-t1 -c16, -t1 -c256), redis-benchmark against mini_redis
    (-P 1 and -P 16), spawning 1,000,000 tasks, creating and dropping
-   1,000,000 sleeps, sleep lateness (50 us, 1 ms), and a clean release
+   1,000,000 sleeps, sleep lateness (50 us, 1 ms), the sync primitives
+   (10,000,000 acquire+release of a Semaphore, lock+unlock of a Mutex,
+   send+recv on watch and broadcast), and a clean release
    build of the echo server on ember and on tokio, each with only the
    features it needs (time, stripped size), and the scale-out section:
    examples/multicore_echo (one ember runtime per thread) against tokio's
@@ -58,9 +60,17 @@ ECHO_CONNS = [1, 16, 256, 1024]
 HTTP_LOADS = {"c16": 16, "c256": 256}
 REDIS_TESTS = "ping,set,get,incr"
 LATENESS_US = [50, 1000]
-SECTIONS = ["syscalls", "instructions", "rss", "split", "echo", "http", "redis", "tasks", "timers", "build",
-            "scaleout"]
-TIMED = {"split", "echo", "http", "redis", "tasks", "timers", "build", "scaleout"}
+SECTIONS = ["syscalls", "instructions", "rss", "split", "echo", "http", "redis", "tasks", "timers", "sync",
+            "build", "scaleout"]
+TIMED = {"split", "echo", "http", "redis", "tasks", "timers", "sync", "build", "scaleout"}
+# The sync micro-benchmarks (`micro_* NAME N`): name, what one round does,
+# the target ("at most this × tokio's time per round").
+SYNC_BENCH = [
+    ("semaphore", "`Semaphore`: `acquire().await` + drop the permit", 0.5),
+    ("mutex", "async `Mutex<u64>`: `lock().await`, add one, unlock", 0.5),
+    ("watch", "`watch`: `send(i)` + `changed().await` + `borrow_and_update()`", 0.5),
+    ("broadcast", "`broadcast` (capacity 16): `send(i)` + `recv().await`", 0.5),
+]
 # Scale-out: each server with 1 and 2 threads, all of it (servers and load
 # generators) on both CPUs; two load generators, each with half the
 # connections, so that the load side is not one thread either.
@@ -623,6 +633,24 @@ def section_timers(cfg):
     return result
 
 
+def section_sync(cfg):
+    """The sync primitives, uncontended, on ember and tokio (same binary
+    commands, see bench/src/micro.rs), ember and tokio alternated per round."""
+    result = {name: {"ember": [], "tokio": []} for name, _, _ in SYNC_BENCH}
+    def block(round_):
+        got = {}
+        for rt in rotated(["ember", "tokio"], round_):
+            for name, _, _ in SYNC_BENCH:
+                got[(name, rt)] = micro(rt, name, cfg.sync_rounds)
+        log(f"sync round {round_ + 1}: " + "; ".join(f"{k[0]} {k[1]} {v.get('ns_each', v)}" for k, v in got.items()))
+        return got
+
+    for round_ in range(cfg.rounds):
+        for (what, rt), sample in GUARD.run("sync", lambda: block(round_)).items():
+            result[what][rt].append(sample)
+    return result
+
+
 BUILD_MANIFEST = """[package]
 name = "echo-{rt}"
 version = "0.0.0"
@@ -843,6 +871,17 @@ def targets(results):
                     "values": {"ember": f"{e:.0f} ns" if e else "failed", "tokio": f"{t:.0f} ns" if t else "–",
                                "smol": "–", "epoll": "–"},
                     "ratio": f"{fmt_ratio(ratio(e, t))} tokio", "met": None})
+    sync = results.get("sync")
+    if sync:
+        for name, what, target in SYNC_BENCH:
+            if name not in sync:
+                continue
+            e, t = med(sync[name]["ember"], "ns_each"), med(sync[name]["tokio"], "ns_each")
+            r = ratio(e, t)
+            out.append({"target": f"{name}: one round ≤ {target} × tokio's time",
+                        "values": {"ember": f"{e:.1f} ns" if e else "failed", "tokio": f"{t:.1f} ns" if t else "–",
+                                   "smol": "–", "epoll": "–"},
+                        "ratio": f"{fmt_ratio(r)} tokio", "met": None if r is None else r <= target})
     b = results.get("build")
     if b:
         e, t = median(b["ember"]["secs"]), median(b["tokio"]["secs"])
@@ -1057,6 +1096,24 @@ def render(results, out_md, chart_path):
         w("handle. Sleeps: N sleeps 10–11 s away, each boxed, polled once (which arms it in the timer")
         w("store) and kept, then all dropped (which cancels them). Lateness: `sleep(d).await` N times")
         w("in a row on an otherwise idle runtime; lateness = elapsed − d.")
+        w("")
+
+    sync = results.get("sync")
+    if sync:
+        n = max(len(v) for s_ in sync.values() for v in s_.values())
+        w(f"## Sync primitives ({rounds(n)})")
+        w("")
+        w(f"{conf('sync')['sync_rounds']:,} rounds in a row inside `block_on` (ember) or tokio's `current_thread`")
+        w("`block_on`, uncontended: the cost of the primitive itself, in ns per round (`micro_* NAME N`,")
+        w("`bench/src/micro.rs`).")
+        w("")
+        w("| one round | ember (ns) | tokio (ns) | ember/tokio |")
+        w("| --- | ---: | ---: | ---: |")
+        for name, what, _ in SYNC_BENCH:
+            if name not in sync:
+                continue
+            e, t = med(sync[name]["ember"], "ns_each"), med(sync[name]["tokio"], "ns_each")
+            w(f"| {what} | {fmt_us(e) if e else 'failed'} | {fmt_us(t)} | {fmt_ratio(ratio(e, t))} |")
         w("")
 
     so = results.get("scaleout")
@@ -1324,6 +1381,7 @@ def main():
         tasks=100_000 if q else 1_000_000,
         sleeps=100_000 if q else 1_000_000,
         lateness_samples=100 if q else 1000,
+        sync_rounds=1_000_000 if q else 10_000_000,
         redis_n=20_000 if q else 200_000,
         build_rounds=1 if q else 3,
         max_load=args.max_load,
@@ -1343,13 +1401,10 @@ def main():
     build()
     results = json.loads(args.json.read_text()) if args.merge and args.json.exists() else {}
     meta = results.get("meta", {})
-    # A tool missing from this machine ("?") keeps what an earlier run, whose
-    # sections the page still shows, found.
-    mach = machine()
-    for key, value in meta.get("machine", {}).items():
-        if mach.get(key) in ("?", "") and value not in ("?", ""):
-            mach[key] = value
-    meta.update({"machine": mach, "label": args.label})
+    # With --merge, a tool this machine lacks ("?") keeps the version the
+    # kept sections were measured with.
+    found = {k: v for k, v in machine().items() if v != "?"}
+    meta.update({"machine": {**meta.get("machine", {}), **found}, "label": args.label})
     results["meta"] = meta
 
     # What each section was run with (sections may come from different runs, with --merge).

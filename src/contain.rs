@@ -39,7 +39,12 @@ pub(crate) fn wake(waker: Waker) {
 /// waker that panics costs the others nothing: each is woken through
 /// [`wake`].
 // Called by `signal` (and, to come, the reactor's dispatch).
+#[inline]
 pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
+    // The common case on the sync primitives' fast paths: nobody to wake.
+    if wakers.is_empty() {
+        return;
+    }
     for waker in wakers.drain(..) {
         wake(waker);
     }

@@ -79,8 +79,9 @@
 //!   and `Ready` for the sockets' `ready`.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `timeout_at`,
 //!   `interval`, `interval_at`, `Instant`.
-//! - [`sync`]: channels (`oneshot`, `mpsc`) and `Notify`, usable from plain
-//!   threads too.
+//! - [`sync`]: channels (`oneshot`, `mpsc`, `watch`, `broadcast`), `Notify`,
+//!   `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell`, `SetOnce`; the
+//!   channels, `Notify` and `Semaphore` usable from plain threads too.
 //! - [`future`]: `join!`, `select!`, `poll_fn`, `pending`, `ready`.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.
@@ -109,7 +110,7 @@
 //! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split` |
 //! | `io-std` | `io::{stdin, stdout, stderr}` (on the blocking pool) |
 //! | `time` | [`time`]: `sleep`, `timeout`, `interval`, ... |
-//! | `sync` | [`sync`]: `oneshot`, `mpsc`, `Notify` |
+//! | `sync` | [`sync`]: `oneshot`, `mpsc`, `watch`, `broadcast`, `Notify`, `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell`, `SetOnce` |
 //! | `signal` | [`signal`]: `ctrl_c`, `Signals` |
 //! | `full` (default) | all of the above |
 //! | `futures-io` (off by default, not in `full`) | ember's stream sockets and their halves, `Async<T>`, `BufReader` and `BufWriter` also implement the `futures-io` traits |
@@ -129,6 +130,8 @@
 // Where user code whose panic must not escape the loop is called.
 mod contain;
 pub mod future;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 #[cfg(feature = "net")]
 pub mod net;

@@ -81,3 +81,175 @@ fn a_buf_reader_fills_and_consumes_through_the_futures_io_trait() {
     })
     .unwrap();
 }
+
+/// A futures-io byte pipe held in memory (one direction), standing for a
+/// type from the `futures` world such as a TLS stream.
+#[derive(Clone, Default)]
+struct MemPipe(std::rc::Rc<std::cell::RefCell<MemPipeState>>);
+
+#[derive(Default)]
+struct MemPipeState {
+    bytes: std::collections::VecDeque<u8>,
+    closed: bool,
+    reader: Option<std::task::Waker>,
+}
+
+impl AsyncRead for MemPipe {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let mut s = self.0.borrow_mut();
+        if s.bytes.is_empty() && !s.closed {
+            s.reader = Some(cx.waker().clone());
+            return std::task::Poll::Pending;
+        }
+        let n = buf.len().min(s.bytes.len());
+        for (dst, src) in buf.iter_mut().zip(s.bytes.drain(..n)) {
+            *dst = src;
+        }
+        std::task::Poll::Ready(Ok(n))
+    }
+}
+
+impl AsyncWrite for MemPipe {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let mut s = self.0.borrow_mut();
+        s.bytes.extend(buf);
+        if let Some(w) = s.reader.take() {
+            w.wake();
+        }
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        self: Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        let mut s = self.0.borrow_mut();
+        s.closed = true;
+        if let Some(w) = s.reader.take() {
+            w.wake();
+        }
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn a_futures_io_reader_goes_through_embers_buf_reader_and_lines() {
+    use ember::io::{AsyncBufReadExt, Compat};
+    support::run(support::LIMIT, || async {
+        let pipe = MemPipe::default();
+        let mut writer = pipe.clone();
+        let feeder = ember::spawn(async move {
+            for i in 0..100 {
+                write_all(&mut writer, format!("line {i}\n").as_bytes())
+                    .await
+                    .unwrap();
+                ember::task::yield_now().await;
+            }
+            poll_fn(|cx| Pin::new(&mut writer).poll_close(cx))
+                .await
+                .unwrap();
+        });
+        let mut lines = BufReader::new(Compat::new(pipe)).lines();
+        let mut n = 0;
+        while let Some(line) = lines.next_line().await.unwrap() {
+            assert_eq!(line, format!("line {n}"));
+            n += 1;
+        }
+        assert_eq!(n, 100);
+        feeder.await.unwrap();
+    });
+}
+
+#[test]
+fn copy_bidirectional_joins_a_futures_io_stream_and_a_socket() {
+    use ember::io::{copy_bidirectional, AsyncReadExt, AsyncWriteExt, Compat};
+    support::run(support::LIMIT, || async {
+        // The "foreign" side is two one-way pipes; the far end plays the
+        // remote peer through futures-io calls only.
+        let (to_proxy, from_proxy) = (MemPipe::default(), MemPipe::default());
+        struct Duplex {
+            rd: MemPipe,
+            wr: MemPipe,
+        }
+        impl AsyncRead for Duplex {
+            fn poll_read(
+                mut self: Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<io::Result<usize>> {
+                Pin::new(&mut self.rd).poll_read(cx, buf)
+            }
+        }
+        impl AsyncWrite for Duplex {
+            fn poll_write(
+                mut self: Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<io::Result<usize>> {
+                Pin::new(&mut self.wr).poll_write(cx, buf)
+            }
+            fn poll_flush(
+                mut self: Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<io::Result<()>> {
+                Pin::new(&mut self.wr).poll_flush(cx)
+            }
+            fn poll_close(
+                mut self: Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<io::Result<()>> {
+                Pin::new(&mut self.wr).poll_close(cx)
+            }
+        }
+        let mut foreign = Compat::new(Duplex {
+            rd: to_proxy.clone(),
+            wr: from_proxy.clone(),
+        });
+        let (mut near, mut far) = UnixStream::pair().unwrap();
+        let proxy =
+            ember::spawn(async move { copy_bidirectional(&mut foreign, &mut near).await.unwrap() });
+        // Socket -> foreign.
+        far.write_all(b"ping").await.unwrap();
+        let mut from = from_proxy.clone();
+        assert_eq!(read_n(&mut from, 4).await.unwrap(), b"ping");
+        // Foreign -> socket.
+        let mut to = to_proxy.clone();
+        write_all(&mut to, b"pong").await.unwrap();
+        let mut got = [0u8; 4];
+        far.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"pong");
+        // Both ends close: the proxy reports the counts.
+        poll_fn(|cx| Pin::new(&mut to).poll_close(cx))
+            .await
+            .unwrap();
+        far.shutdown(std::net::Shutdown::Write).unwrap();
+        assert_eq!(proxy.await.unwrap(), (4, 4));
+    });
+}
+
+#[test]
+fn an_ember_reader_wrapped_in_compat_is_a_futures_io_reader() {
+    use ember::io::Compat;
+    support::run(support::LIMIT, || async {
+        let mut r = Compat::new(&b"from ember"[..]);
+        assert_eq!(read_n(&mut r, 10).await.unwrap(), b"from ember");
+        let mut w = Compat::new(Vec::new());
+        write_all(&mut w, b"into ember").await.unwrap();
+        assert_eq!(w.into_inner(), b"into ember");
+    });
+}

@@ -198,3 +198,34 @@ fn a_waker_that_notifies_again_from_its_wake_does_not_deadlock() {
         "the re-entrant permit"
     );
 }
+
+#[test]
+fn notify_last_wakes_the_most_recent_waiter() {
+    let notify = Notify::new();
+    let mut first = notify.notified();
+    let mut second = notify.notified();
+    assert!(poll_once(&mut first).is_pending());
+    assert!(poll_once(&mut second).is_pending());
+    notify.notify_last();
+    assert!(poll_once(&mut second).is_ready());
+    assert!(poll_once(&mut first).is_pending());
+    drop(first);
+    notify.notify_last(); // nobody waits: a permit
+    assert!(poll_once(&mut notify.notified()).is_ready());
+}
+
+#[test]
+fn an_owned_notified_can_be_moved_into_a_task() {
+    support::run(support::LIMIT, || async {
+        let notify = Arc::new(Notify::new());
+        let waiter = ember::spawn(notify.clone().notified_owned());
+        ember::task::yield_now().await;
+        notify.notify_one();
+        waiter.await.unwrap();
+        let mut dropped = notify.clone().notified_owned();
+        assert!(poll_once(&mut dropped).is_pending());
+        notify.notify_one();
+        drop(dropped); // passes the notification on, as a permit
+        assert!(poll_once(&mut notify.notified()).is_ready());
+    });
+}

@@ -168,3 +168,21 @@ fn both_halves_are_send_when_the_value_is() {
     send::<oneshot::Sender<String>>();
     send::<oneshot::Receiver<String>>();
 }
+
+#[test]
+fn is_empty_and_is_terminated_follow_the_value() {
+    ember::block_on(async {
+        let (tx, mut rx) = ember::sync::oneshot::channel();
+        assert!(rx.is_empty());
+        assert!(!rx.is_terminated());
+        tx.send(1).unwrap();
+        assert!(!rx.is_empty());
+        assert_eq!((&mut rx).await, Ok(1));
+        assert!(rx.is_empty());
+        assert!(rx.is_terminated());
+        let (tx, mut rx) = ember::sync::oneshot::channel::<u8>();
+        drop(tx);
+        assert!((&mut rx).await.is_err());
+        assert!(rx.is_terminated());
+    });
+}

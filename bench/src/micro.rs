@@ -10,6 +10,13 @@
 //! | `spawn N` | spawn N empty tasks, then await every `JoinHandle` |
 //! | `sleeps N` | create N sleeps (10-11 s away), poll each once so it is armed in the timer store, keep them all, then drop them all |
 //! | `lateness MICROS N` | N times in a row: `sleep(MICROS µs).await`, and how late it woke |
+//! | `semaphore N` | N times: `acquire().await` a permit of an uncontended `Semaphore`, drop it |
+//! | `mutex N` | N times: `lock().await` an uncontended async `Mutex<u64>`, add one, unlock |
+//! | `watch N` | N times: `send(i)` on a watch channel, `changed().await`, `borrow_and_update()` |
+//! | `broadcast N` | N times: `send(i)` on a broadcast channel (capacity 16), `recv().await` it |
+//!
+//! The sync commands run inside the runtime's main future, on one thread,
+//! with nothing else to do: they measure the primitive's own cost.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,9 +27,43 @@ use crate::hist::Histogram;
 
 /// A parsed `micro_*` command line.
 pub enum Command {
-    Spawn { tasks: usize },
-    Sleeps { sleeps: usize },
-    Lateness { sleep: Duration, samples: usize },
+    Spawn {
+        tasks: usize,
+    },
+    Sleeps {
+        sleeps: usize,
+    },
+    Lateness {
+        sleep: Duration,
+        samples: usize,
+    },
+    /// One of the sync primitives' rounds: `semaphore`, `mutex`, `watch`,
+    /// `broadcast`.
+    Sync {
+        what: SyncBench,
+        rounds: usize,
+    },
+}
+
+/// Which primitive a `Command::Sync` measures.
+#[derive(Clone, Copy)]
+pub enum SyncBench {
+    Semaphore,
+    Mutex,
+    Watch,
+    Broadcast,
+}
+
+impl SyncBench {
+    /// The command's name, also the first word of its report line.
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncBench::Semaphore => "semaphore",
+            SyncBench::Mutex => "mutex",
+            SyncBench::Watch => "watch",
+            SyncBench::Broadcast => "broadcast",
+        }
+    }
 }
 
 /// Parses `std::env::args()`, exiting with a usage message if they are bad.
@@ -32,6 +73,15 @@ pub fn command() -> Command {
     let parsed = match args.first().map(String::as_str) {
         Some("spawn") => number(1).map(|tasks| Command::Spawn { tasks }),
         Some("sleeps") => number(1).map(|sleeps| Command::Sleeps { sleeps }),
+        Some(word @ ("semaphore" | "mutex" | "watch" | "broadcast")) => {
+            let what = match word {
+                "semaphore" => SyncBench::Semaphore,
+                "mutex" => SyncBench::Mutex,
+                "watch" => SyncBench::Watch,
+                _ => SyncBench::Broadcast,
+            };
+            number(1).map(|rounds| Command::Sync { what, rounds })
+        }
         Some("lateness") => number(1)
             .zip(number(2))
             .map(|(micros, samples)| Command::Lateness {
@@ -41,7 +91,9 @@ pub fn command() -> Command {
         _ => None,
     };
     parsed.unwrap_or_else(|| {
-        eprintln!("usage: micro_* spawn N | sleeps N | lateness MICROS N");
+        eprintln!(
+            "usage: micro_* spawn N | sleeps N | lateness MICROS N | semaphore N | mutex N | watch N | broadcast N"
+        );
         std::process::exit(2);
     })
 }

@@ -156,11 +156,13 @@ fn read_inner<R: AsyncRead>(
     buf: &mut [u8],
 ) -> Poll<io::Result<usize>> {
     ready!(coop::poll_proceed(cx));
-    let read = inner.poll_read(cx, buf);
+    // Through `poll_read_buf`, so a socket reads straight into the buffer.
+    let mut read_buf = super::ReadBuf::new(buf);
+    let read = inner.poll_read_buf(cx, &mut read_buf);
     if read.is_pending() {
         coop::refund();
     }
-    read
+    read.map_ok(|()| read_buf.filled().len())
 }
 
 /// Writes go straight to the inner writer.

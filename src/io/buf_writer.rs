@@ -164,9 +164,16 @@ impl<W: AsyncWrite> AsyncWrite for BufWriter<W> {
         }
         let this = self.project();
         if total >= this.buf.capacity() {
-            // Large: one vectored call, no copy. The inner writer decides
-            // how much it takes (sockets send them in one `sendmsg`).
-            this.inner.poll_write_vectored(cx, bufs)
+            if this.inner.is_write_vectored() {
+                // Large: one vectored call, no copy. The inner writer
+                // decides how much it takes (sockets send them in one
+                // `sendmsg`).
+                this.inner.poll_write_vectored(cx, bufs)
+            } else {
+                // It would write the first slice only anyway.
+                let first = bufs.iter().find(|b| !b.is_empty());
+                this.inner.poll_write(cx, first.map_or(&[][..], |b| &b[..]))
+            }
         } else {
             // Small: gather the slices here, as if written one by one.
             for b in bufs {
@@ -174,6 +181,12 @@ impl<W: AsyncWrite> AsyncWrite for BufWriter<W> {
             }
             Poll::Ready(Ok(total))
         }
+    }
+
+    /// `true`: small slices are gathered in the buffer, large ones go on
+    /// in one vectored call when the inner writer takes them.
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -68,7 +68,11 @@ impl CopyBuffer {
                 // Each round costs a unit of the task's cooperative budget,
                 // so a copy between two always-ready ends still yields.
                 ready!(coop::poll_proceed(cx));
-                let read = reader.as_mut().poll_read(cx, &mut self.buf);
+                let mut buf = super::ReadBuf::new(&mut self.buf);
+                let read = reader
+                    .as_mut()
+                    .poll_read_buf(cx, &mut buf)
+                    .map_ok(|()| buf.filled().len());
                 if read.is_pending() {
                     coop::refund();
                     // The reader has nothing for now: push out what a

@@ -50,6 +50,30 @@ pub trait AsyncReadExt: AsyncRead {
         }
     }
 
+    /// Reads some bytes into `buf`'s spare capacity (growing it by 64
+    /// bytes first if it has none), with no zeroing, and adds them to its
+    /// length; `Ok(0)` at end of stream. tokio's `read_buf`, for a `Vec`
+    /// (ember has no `bytes` dependency).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if dropped before it completes, no byte was read.
+    ///
+    /// ```
+    /// use ember::io::AsyncReadExt;
+    /// ember::block_on(async {
+    ///     let mut src: &[u8] = b"abc";
+    ///     let mut buf = Vec::with_capacity(16);
+    ///     assert_eq!(src.read_buf(&mut buf).await.unwrap(), 3);
+    ///     assert_eq!(buf, b"abc");
+    /// });
+    /// ```
+    fn read_buf<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> ReadBufFut<'a, Self>
+    where
+        Self: Unpin,
+    {
+        ReadBufFut { reader: self, buf }
+    }
+
     /// Reads until end of stream, appending to `buf`; returns the count.
     ///
     /// # Cancel safety
@@ -167,15 +191,9 @@ fn poll_read_to_end<R: AsyncRead + Unpin + ?Sized>(
         if buf.capacity() - buf.len() < 32 {
             buf.reserve(buf.len().max(1024));
         }
-        let len = buf.len();
-        let window = (buf.capacity() - len).min(CHUNK);
-        buf.resize(len + window, 0);
-        let result = Pin::new(&mut *reader).poll_read(cx, &mut buf[len..]);
-        let n = match &result {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
-        };
-        buf.truncate(len + n);
+        // Into the spare capacity, with no zeroing (`ReadBuf`); the
+        // length grows by exactly what was read.
+        let result = super::read_buf::poll_read_vec(Pin::new(&mut *reader), cx, buf, CHUNK);
         match result {
             Poll::Ready(Ok(0)) => return Poll::Ready(Ok(buf.len() - start)),
             Poll::Ready(Ok(_)) => {}
@@ -253,5 +271,25 @@ impl<R: ?Sized> Drop for ReadToString<'_, R> {
         self.bytes.truncate(self.start);
         // These are the string's original bytes, so they are UTF-8.
         *self.out = String::from_utf8(std::mem::take(&mut self.bytes)).unwrap_or_default();
+    }
+}
+
+/// Future of [`AsyncReadExt::read_buf`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct ReadBufFut<'a, R: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut Vec<u8>,
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> Future for ReadBufFut<'_, R> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.buf.len() == this.buf.capacity() {
+            this.buf.reserve(64);
+        }
+        super::read_buf::poll_read_vec(Pin::new(&mut *this.reader), cx, this.buf, usize::MAX)
     }
 }

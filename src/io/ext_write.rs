@@ -3,7 +3,7 @@
 //! Same shape as `ext_read.rs`: named futures borrowing an `Unpin` writer.
 
 use std::future::Future;
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -39,6 +39,32 @@ pub trait AsyncWriteExt: AsyncWrite {
         Self: Unpin,
     {
         WriteAll { writer: self, buf }
+    }
+
+    /// Writes from several buffers in one call where the writer can
+    /// (`is_write_vectored`: a `writev`/`sendmsg` for ember's sockets),
+    /// else from the first non-empty one; returns how many bytes went.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if dropped before it completes, nothing was written.
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// use ember::io::AsyncWriteExt;
+    /// ember::block_on(async {
+    ///     let mut out = Vec::new();
+    ///     let n = out
+    ///         .write_vectored(&[IoSlice::new(b"head "), IoSlice::new(b"body")])
+    ///         .await
+    ///         .unwrap();
+    ///     assert_eq!(&out[..n], &b"head body"[..n]);
+    /// });
+    /// ```
+    fn write_vectored<'a>(&'a mut self, bufs: &'a [IoSlice<'a>]) -> WriteVectored<'a, Self>
+    where
+        Self: Unpin,
+    {
+        WriteVectored { writer: self, bufs }
     }
 
     /// Flushes buffered data.
@@ -146,5 +172,22 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Close<'_, W> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         Pin::new(&mut *self.get_mut().writer).poll_close(cx)
+    }
+}
+
+/// Future of [`AsyncWriteExt::write_vectored`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct WriteVectored<'a, W: ?Sized> {
+    writer: &'a mut W,
+    bufs: &'a [IoSlice<'a>],
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteVectored<'_, W> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        Pin::new(&mut *this.writer).poll_write_vectored(cx, this.bufs)
     }
 }

@@ -22,7 +22,7 @@
 //! | a pipe, an eventfd, a tty | [`Async`] |
 //! | wait for readable or writable, whichever comes first | a socket's `ready(`[`Interest`]`)`, which gives a [`Ready`] |
 //! | the standard streams | `stdin()`, `stdout()`, `stderr()` (on the blocking pool, never `O_NONBLOCK`: see `stdio.rs`) |
-//! | crates written for `futures::io` | the optional `futures-io` feature (`futures_io.rs`): the same types implement `futures_io`'s traits |
+//! | crates written for `futures::io` | the optional `futures-io` feature (`futures_io.rs`): the same types implement `futures_io`'s traits; `Compat` (`compat.rs`) wraps a `futures_io` type (a TLS stream) into ember's traits, and an ember one into theirs |
 //!
 //! # Features
 //! The three traits are always here. [`Async`], [`Interest`] and [`Ready`]
@@ -39,6 +39,8 @@ mod blocking;
 mod buf_reader;
 #[cfg(feature = "io-util")]
 mod buf_writer;
+#[cfg(feature = "futures-io")]
+mod compat;
 #[cfg(feature = "io-util")]
 mod copy;
 #[cfg(feature = "io-util")]
@@ -53,6 +55,7 @@ mod ext_write;
 mod futures_io;
 #[cfg(feature = "net")]
 mod interest;
+pub(crate) mod read_buf;
 #[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) mod registered;
 #[cfg(feature = "io-util")]
@@ -67,6 +70,8 @@ pub use async_fd::Async;
 pub use buf_reader::BufReader;
 #[cfg(feature = "io-util")]
 pub use buf_writer::BufWriter;
+#[cfg(feature = "futures-io")]
+pub use compat::Compat;
 #[cfg(feature = "io-util")]
 pub use copy::{copy, copy_buf, Copy, CopyBuf};
 #[cfg(feature = "io-util")]
@@ -74,11 +79,14 @@ pub use copy_bidirectional::{copy_bidirectional, CopyBidirectional};
 #[cfg(feature = "io-util")]
 pub use ext_buf_read::{AsyncBufReadExt, FillBuf, Lines, ReadLine, ReadUntil};
 #[cfg(feature = "io-util")]
-pub use ext_read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString};
+pub use ext_read::{AsyncReadExt, Read, ReadBufFut, ReadExact, ReadToEnd, ReadToString};
 #[cfg(feature = "io-util")]
-pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll};
+pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll, WriteVectored};
 #[cfg(feature = "net")]
 pub use interest::{Interest, Ready};
+#[cfg(feature = "hyper")]
+pub(crate) use read_buf::points_at as read_buf_points_at;
+pub use read_buf::ReadBuf;
 #[cfg(feature = "io-util")]
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
 #[cfg(feature = "io-std")]

@@ -3,12 +3,16 @@
 //!
 //! Implemented by ember's sockets and adapters; used by the extension traits
 //! (`ext_read.rs`, `ext_write.rs`, `ext_buf_read.rs`) and by `copy`. The shape is the one most
-//! of the ecosystem knows: a plain `&mut [u8]` buffer, no `ReadBuf`.
+//! of the ecosystem knows: a plain `&mut [u8]` buffer. Reads into
+//! uninitialised memory go through the provided `poll_read_buf` and a
+//! [`ReadBuf`], which the fd-backed readers override.
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::ops::DerefMut;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
+
+use super::ReadBuf;
 
 /// Reads bytes asynchronously.
 ///
@@ -35,6 +39,22 @@ pub trait AsyncRead {
             None => self.poll_read(cx, &mut []),
         }
     }
+
+    /// Attempts to read into the unfilled part of `buf`, which may be
+    /// uninitialised; the bytes read become filled (none at end of
+    /// stream). By default the unfilled part is zeroed where it is not
+    /// initialised yet, then handed to [`poll_read`](Self::poll_read);
+    /// ember's sockets read into it directly, with no zeroing (what
+    /// hyper's buffers need).
+    fn poll_read_buf(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = ready!(self.poll_read(cx, buf.initialize_unfilled()))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
 }
 
 /// Writes bytes asynchronously.
@@ -57,6 +77,14 @@ pub trait AsyncWrite {
             Some(buf) => self.poll_write(cx, buf),
             None => self.poll_write(cx, &[]),
         }
+    }
+
+    /// Whether [`poll_write_vectored`](Self::poll_write_vectored) writes
+    /// from several buffers at once (`writev`); `false` by default, where it
+    /// writes only the first non-empty one. Writers that gather small
+    /// pieces (`BufWriter`) ask, to avoid a copy when it is `true`.
+    fn is_write_vectored(&self) -> bool {
+        false
     }
 
     /// Flushes buffered data to the underlying object.
@@ -103,6 +131,14 @@ macro_rules! deref_async_read {
         ) -> Poll<io::Result<usize>> {
             Pin::new(&mut **self).poll_read_vectored(cx, bufs)
         }
+
+        fn poll_read_buf(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Pin::new(&mut **self).poll_read_buf(cx, buf)
+        }
     };
 }
 
@@ -122,6 +158,10 @@ macro_rules! deref_async_write {
             bufs: &[IoSlice<'_>],
         ) -> Poll<io::Result<usize>> {
             Pin::new(&mut **self).poll_write_vectored(cx, bufs)
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            (**self).is_write_vectored()
         }
 
         fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -182,6 +222,14 @@ where
     ) -> Poll<io::Result<usize>> {
         self.get_mut().as_mut().poll_read(cx, buf)
     }
+
+    fn poll_read_buf(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.get_mut().as_mut().poll_read_buf(cx, buf)
+    }
 }
 
 impl<P> AsyncBufRead for Pin<P>
@@ -211,6 +259,18 @@ where
         self.get_mut().as_mut().poll_write(cx, buf)
     }
 
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().as_mut().poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        (**self).is_write_vectored()
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.get_mut().as_mut().poll_flush(cx)
     }
@@ -228,6 +288,18 @@ impl AsyncRead for &[u8] {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         Poll::Ready(io::Read::read(self.get_mut(), buf))
+    }
+
+    fn poll_read_buf(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let n = this.len().min(buf.remaining());
+        buf.put_slice(&this[..n]);
+        *this = &this[n..];
+        Poll::Ready(Ok(()))
     }
 }
 

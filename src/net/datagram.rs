@@ -102,15 +102,18 @@ macro_rules! datagram_socket {
             /// was taken.
             pub async fn recv_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
                 self.io
-                    .async_io($crate::reactor::Direction::Read, |s| s.recv_buf(buf))
+                    .async_io($crate::reactor::Direction::Read, |s| {
+                        $crate::io::read_buf::fill_vec(buf, |b| s.recv_buf(b))
+                    })
                     .await
             }
 
             /// [`recv_buf`](Self::recv_buf) without waiting; `WouldBlock`
             /// if no datagram is queued.
             pub fn try_recv_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-                self.io
-                    .try_io($crate::reactor::Direction::Read, |s| s.recv_buf(buf))
+                self.io.try_io($crate::reactor::Direction::Read, |s| {
+                    $crate::io::read_buf::fill_vec(buf, |b| s.recv_buf(b))
+                })
             }
 
             /// Waits until the socket may be ready for any of `interest`,

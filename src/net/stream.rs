@@ -35,6 +35,24 @@ pub(crate) fn poll_read(
     )
 }
 
+/// Reads into the unfilled part of `buf` with no zeroing; a short read
+/// drained the socket.
+#[inline]
+pub(crate) fn poll_read_buf(
+    io: &Registered<Socket>,
+    cx: &mut Context<'_>,
+    buf: &mut crate::io::ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    let len = buf.remaining();
+    io.poll_io(
+        cx,
+        Direction::Read,
+        |s| s.recv_buf(buf),
+        |&n| n > 0 && n < len,
+    )
+    .map_ok(drop)
+}
+
 /// Writes from `buf`; a short write filled the send buffer.
 #[inline]
 pub(crate) fn poll_write(
@@ -201,8 +219,9 @@ macro_rules! stream_socket {
             /// if nothing is there. With no spare capacity, 64 bytes are
             /// reserved first (reserve more to read more at once).
             pub fn try_read_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-                self.io
-                    .try_io($crate::reactor::Direction::Read, |s| s.recv_buf(buf))
+                self.io.try_io($crate::reactor::Direction::Read, |s| {
+                    $crate::io::read_buf::fill_vec(buf, |b| s.recv_buf(b))
+                })
             }
 
             /// Writes what fits without waiting; `WouldBlock` if nothing
@@ -286,6 +305,15 @@ macro_rules! stream_io {
                 let $s = &*self;
                 $crate::net::stream::poll_read(&$io, cx, buf)
             }
+
+            fn poll_read_buf(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut $crate::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $s = &*self;
+                $crate::net::stream::poll_read_buf(&$io, cx, buf)
+            }
         }
     };
     (@write $t:ty, |$s:ident| $io:expr) => {
@@ -306,6 +334,10 @@ macro_rules! stream_io {
             ) -> std::task::Poll<std::io::Result<usize>> {
                 let $s = &*self;
                 $crate::net::stream::poll_write_vectored(&$io, cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
             }
 
             fn poll_flush(

@@ -212,14 +212,18 @@ impl UdpSocket {
     /// Cancel safe: if dropped before it completes, no datagram was taken.
     pub async fn recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
         self.io
-            .async_io(Direction::Read, |s| s.recv_buf_from(buf))
+            .async_io(Direction::Read, |s| {
+                crate::io::read_buf::fill_vec(buf, |b| s.recv_from_buf(b))
+            })
             .await
     }
 
     /// [`recv_buf_from`](Self::recv_buf_from) without waiting;
     /// `WouldBlock` if no datagram is queued.
     pub fn try_recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
-        self.io.try_io(Direction::Read, |s| s.recv_buf_from(buf))
+        self.io.try_io(Direction::Read, |s| {
+            crate::io::read_buf::fill_vec(buf, |b| s.recv_from_buf(b))
+        })
     }
 
     /// Sets `SO_BROADCAST`: whether sends to a broadcast address are

@@ -281,7 +281,16 @@ impl Core {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn drain_remote(&self) {
+        // The common case, nothing from other threads: one atomic load.
+        if self.shared.pending() {
+            self.drain_remote_slow();
+        }
+    }
+
+    #[inline(never)]
+    fn drain_remote_slow(&self) {
         let mut spawns = self.spawns.take();
         let n = self
             .shared

@@ -108,6 +108,12 @@ impl Shared {
         }
     }
 
+    /// Whether anything waits in the remote queue (wakes, aborts, spawns).
+    #[inline]
+    pub(crate) fn pending(&self) -> bool {
+        self.pending.load(Ordering::SeqCst)
+    }
+
     /// Queues a spawn from another thread and rings the bell if needed;
     /// gives it back if the runtime is gone.
     pub(crate) fn schedule_spawn(&self, spawn: RemoteSpawn) -> Result<(), RemoteSpawn> {

@@ -1,7 +1,7 @@
 //! tokio's Unix signal API: [`signal`]`(`[`SignalKind`]`)` gives a
 //! [`Signal`] whose [`recv`](Signal::recv) completes at each delivery.
 //!
-//! A thin layer over [`Signals`](super::Signals) (one signal per listener),
+//! A thin layer over [`Signals`] (one signal per listener),
 //! so it shares its guarantees: no delivery lost between two polls,
 //! deliveries between two polls merged into one, every listener in the
 //! process sees every delivery, and the previous disposition comes back

@@ -10,6 +10,7 @@
 //! | event            | somebody waits                             | nobody waits |
 //! |------------------|--------------------------------------------|--------------|
 //! | `notify_one`     | the first waiter is notified (FIFO)        | the permit is stored (at most one) |
+//! | `notify_last`    | the last waiter to arrive is notified (LIFO) | the permit is stored (at most one) |
 //! | `notify_waiters` | every waiter, and every `Notified` created before the call, completes | nothing is stored |
 //! | `Notified` polled| takes the permit if there is one, else joins the queue | |
 //! | `Notified` dropped after `notify_one` chose it | the notification goes to the next waiter | the permit is stored again |
@@ -23,7 +24,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll, Waker};
 
 use super::lock;
@@ -102,7 +103,21 @@ impl Notify {
         }
         drop(state);
         if let Some(w) = waker {
-            w.wake();
+            crate::contain::wake(w);
+        }
+    }
+
+    /// Wakes the task that started waiting *last*, or, if none waits,
+    /// stores a permit as [`notify_one`](Self::notify_one) does.
+    pub fn notify_last(&self) {
+        let mut state = lock(&self.state);
+        let waker = state.waiters.notify_last(Kind::One);
+        if waker.is_none() {
+            state.permit = true;
+        }
+        drop(state);
+        if let Some(w) = waker {
+            crate::contain::wake(w);
         }
     }
 
@@ -115,9 +130,7 @@ impl Notify {
         self.generation.fetch_add(1, Ordering::SeqCst);
         state.waiters.notify_all(Kind::All, &mut wakers);
         drop(state);
-        for w in wakers {
-            w.wake();
-        }
+        crate::contain::wake_all(&mut wakers);
     }
 
     /// A future that completes at the next notification (or at once, with a
@@ -130,8 +143,19 @@ impl Notify {
     pub fn notified(&self) -> Notified<'_> {
         Notified {
             notify: self,
-            generation: self.generation.load(Ordering::SeqCst),
-            stage: Stage::Init,
+            wait: Wait::new(self),
+        }
+    }
+
+    /// [`notified`](Self::notified), owning an `Arc` of the `Notify` (so
+    /// the future can be stored, or moved into a task).
+    ///
+    /// # Cancel safety
+    /// As [`notified`](Self::notified).
+    pub fn notified_owned(self: Arc<Self>) -> OwnedNotified {
+        OwnedNotified {
+            wait: Wait::new(&self),
+            notify: self,
         }
     }
 }
@@ -159,7 +183,24 @@ impl fmt::Debug for Notify {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Notified<'a> {
     notify: &'a Notify,
-    /// `Notify::generation` when this future was created.
+    wait: Wait,
+}
+
+/// Future of [`Notify::notified_owned`]. It is `Unpin`, `Send` and
+/// `'static`.
+///
+/// # Cancel safety
+/// Cancel safe; see [`Notify::notified`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct OwnedNotified {
+    notify: Arc<Notify>,
+    wait: Wait,
+}
+
+/// The state of one wait, shared by [`Notified`] and [`OwnedNotified`].
+#[derive(Debug)]
+struct Wait {
+    /// `Notify::generation` when the future was created.
     generation: u64,
     stage: Stage,
 }
@@ -176,29 +217,32 @@ enum Stage {
     Done,
 }
 
-impl Future for Notified<'_> {
-    type Output = ();
+impl Wait {
+    fn new(notify: &Notify) -> Wait {
+        Wait {
+            generation: notify.generation.load(Ordering::SeqCst),
+            stage: Stage::Init,
+        }
+    }
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(&mut self, notify: &Notify, cx: &mut Context<'_>) -> Poll<()> {
         // Completing costs a unit of the task's cooperative budget (a
         // permit that a plain thread keeps refilling must not hold the
         // loop); waiting gives it back (see `runtime/coop.rs`).
         ready!(coop::poll_proceed(cx));
-        let this = self.get_mut();
-        let notify = this.notify;
         let mut state = lock(&notify.state);
         let mut old_waker: Option<Waker> = None;
-        let done = match this.stage {
+        let done = match self.stage {
             Stage::Done => true,
             Stage::Init => {
-                if notify.generation.load(Ordering::SeqCst) != this.generation {
+                if notify.generation.load(Ordering::SeqCst) != self.generation {
                     true
                 } else if state.permit {
                     state.permit = false;
                     true
                 } else {
                     let key = state.waiters.push_back(cx.waker().clone());
-                    this.stage = Stage::Waiting(key);
+                    self.stage = Stage::Waiting(key);
                     false
                 }
             }
@@ -215,21 +259,19 @@ impl Future for Notified<'_> {
         drop(state);
         drop(old_waker);
         if done {
-            this.stage = Stage::Done;
+            self.stage = Stage::Done;
             Poll::Ready(())
         } else {
             coop::refund();
             Poll::Pending
         }
     }
-}
 
-impl Drop for Notified<'_> {
-    fn drop(&mut self) {
+    fn cancel(&mut self, notify: &Notify) {
         let Stage::Waiting(key) = self.stage else {
             return;
         };
-        let notify = self.notify;
+        self.stage = Stage::Done;
         let mut state = lock(&notify.state);
         let (kind, old_waker) = state.waiters.remove(key);
         // A `notify_one` chose this future, which will never see it: pass it on.
@@ -245,15 +287,53 @@ impl Drop for Notified<'_> {
         drop(state);
         drop(old_waker);
         if let Some(w) = next {
-            w.wake();
+            crate::contain::wake(w);
         }
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.wait.poll(this.notify, cx)
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        self.wait.cancel(self.notify);
+    }
+}
+
+impl Future for OwnedNotified {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.wait.poll(&this.notify, cx)
+    }
+}
+
+impl Drop for OwnedNotified {
+    fn drop(&mut self) {
+        self.wait.cancel(&self.notify);
+    }
+}
+
+impl fmt::Debug for OwnedNotified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedNotified")
+            .field("stage", &self.wait.stage)
+            .finish()
     }
 }
 
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notified")
-            .field("stage", &self.stage)
+            .field("stage", &self.wait.stage)
             .finish()
     }
 }

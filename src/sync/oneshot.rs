@@ -55,7 +55,10 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Sender {
             inner: Some(inner.clone()),
         },
-        Receiver { inner },
+        Receiver {
+            inner,
+            terminated: false,
+        },
     )
 }
 
@@ -91,6 +94,8 @@ pub struct Sender<T> {
 /// channel and drops a value sent meanwhile.
 pub struct Receiver<T> {
     inner: Arc<Inner<T>>,
+    /// Polling it returned `Ready` (a value or an error).
+    terminated: bool,
 }
 
 /// The sender was dropped (or the receiver closed) without a value.
@@ -143,7 +148,7 @@ impl<T> Sender<T> {
         drop(state);
         drop(tx);
         if let Some(w) = rx {
-            w.wake();
+            crate::contain::wake(w);
         }
         Ok(())
     }
@@ -196,7 +201,7 @@ impl<T> Drop for Sender<T> {
         drop(state);
         drop(tx);
         if let Some(w) = rx {
-            w.wake();
+            crate::contain::wake(w);
         }
     }
 }
@@ -212,8 +217,20 @@ impl<T> Receiver<T> {
         let tx = state.tx_waker.take();
         drop(state);
         if let Some(w) = tx {
-            w.wake();
+            crate::contain::wake(w);
         }
+    }
+
+    /// Whether awaiting the receiver has completed already (with a value
+    /// or an error): polling it again would be a mistake.
+    pub fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+
+    /// Whether no value is waiting in the channel: none was sent yet, or it
+    /// was received (or the receiver terminated).
+    pub fn is_empty(&self) -> bool {
+        self.terminated || lock(&self.inner.state).value.is_none()
     }
 
     /// Takes the value if it is there; never waits.
@@ -244,11 +261,16 @@ impl<T> Future for Receiver<T> {
         // Completing costs a unit of the task's cooperative budget; waiting
         // gives it back (see `runtime/coop.rs`).
         ready!(coop::poll_proceed(cx));
-        let mut state = lock(&self.inner.state);
+        let this = self.get_mut();
+        let mut state = lock(&this.inner.state);
         if let Some(v) = state.value.take() {
+            drop(state);
+            this.terminated = true;
             return Poll::Ready(Ok(v));
         }
         if state.tx_done || state.rx_closed {
+            drop(state);
+            this.terminated = true;
             return Poll::Ready(Err(RecvError(())));
         }
         let old = match &state.rx_waker {
@@ -274,7 +296,7 @@ impl<T> Drop for Receiver<T> {
         drop(value);
         drop(rx);
         if let Some(w) = tx {
-            w.wake();
+            crate::contain::wake(w);
         }
     }
 }

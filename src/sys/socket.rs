@@ -228,6 +228,25 @@ impl Socket {
         Ok(n as usize)
     }
 
+    /// [`recv`](Self::recv) into the unfilled part of `buf`, which may be
+    /// uninitialised: no zeroing first. The bytes received become filled.
+    #[cfg(feature = "net")]
+    pub(crate) fn recv_buf(&self, buf: &mut crate::io::ReadBuf<'_>) -> io::Result<usize> {
+        // SAFETY: nothing uninitialised is written through the slice: the
+        // kernel only stores received bytes into it.
+        let unfilled = unsafe { buf.unfilled_mut() };
+        // SAFETY: `unfilled` is valid for writes of its length; `recv`
+        // writes at most that many bytes.
+        let n = cvt_retry(|| unsafe {
+            libc::recv(self.raw(), unfilled.as_mut_ptr().cast(), unfilled.len(), 0)
+        })? as usize;
+        // SAFETY: `recv` returned `n`: it initialised the first `n` bytes
+        // of the unfilled region.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        Ok(n)
+    }
+
     pub(crate) fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
         let n = cvt_retry(|| unsafe {
@@ -295,60 +314,56 @@ impl Socket {
         Ok((n as usize, storage, len))
     }
 
-    /// Receives into `buf`'s spare capacity (`recvfrom(2)`) and extends
-    /// `buf.len()` by the count: no byte is zeroed first, and none past
-    /// what the kernel wrote becomes readable. With no spare capacity, 64
-    /// bytes are reserved first (as `bytes`' `BufMut` does for a `Vec`).
-    pub(crate) fn recv_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        self.recv_buf_raw(buf).map(|(n, _, _)| n)
-    }
-
-    /// [`recv_buf`](Self::recv_buf) with the sender's IP address.
-    pub(crate) fn recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
-        let (n, storage, len) = self.recv_buf_raw(buf)?;
+    /// [`recv_from`](Self::recv_from) into the unfilled part of `buf`,
+    /// which may be uninitialised: no zeroing first. The bytes received
+    /// become filled (a longer datagram is truncated to what is unfilled).
+    pub(crate) fn recv_from_buf(
+        &self,
+        buf: &mut crate::io::ReadBuf<'_>,
+    ) -> io::Result<(usize, SocketAddr)> {
+        let (n, storage, len) = self.recv_from_buf_raw(buf)?;
         Ok((n, from_raw(&storage, len)?))
     }
 
-    /// [`recv_buf`](Self::recv_buf) with the sender's Unix address.
-    pub(crate) fn recv_buf_from_unix(&self, buf: &mut Vec<u8>) -> io::Result<(usize, UnixAddr)> {
-        let (n, storage, len) = self.recv_buf_raw(buf)?;
+    /// [`recv_from_buf`](Self::recv_from_buf) for a Unix-domain datagram
+    /// socket.
+    pub(crate) fn recv_from_buf_unix(
+        &self,
+        buf: &mut crate::io::ReadBuf<'_>,
+    ) -> io::Result<(usize, UnixAddr)> {
+        let (n, storage, len) = self.recv_from_buf_raw(buf)?;
         Ok((n, unix_addr::from_raw(&storage, len)?))
     }
 
-    fn recv_buf_raw(
+    fn recv_from_buf_raw(
         &self,
-        buf: &mut Vec<u8>,
+        buf: &mut crate::io::ReadBuf<'_>,
     ) -> io::Result<(usize, libc::sockaddr_storage, libc::socklen_t)> {
-        if buf.capacity() == buf.len() {
-            buf.reserve(64);
-        }
-        let spare = buf.spare_capacity_mut();
+        // SAFETY: nothing uninitialised is written through the slice: the
+        // kernel only stores received bytes into it.
+        let unfilled = unsafe { buf.unfilled_mut() };
         let mut storage = MaybeUninit::<libc::sockaddr_storage>::zeroed();
         let mut len = 0;
         let n = cvt_retry(|| {
             len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            // SAFETY: `spare` is exclusively borrowed and valid for writes
-            // of `spare.len()` bytes (uninitialised is fine: the kernel
-            // only writes); `storage` is writable for `len` bytes and `len`
-            // is in-out.
+            // SAFETY: `unfilled` is valid for writes of its length, and
+            // `recvfrom` writes at most that many bytes; `storage` is
+            // writable for `len` bytes and `len` is in-out.
             unsafe {
                 libc::recvfrom(
                     self.raw(),
-                    spare.as_mut_ptr().cast(),
-                    spare.len(),
+                    unfilled.as_mut_ptr().cast(),
+                    unfilled.len(),
                     0,
                     storage.as_mut_ptr().cast(),
                     &mut len,
                 )
             }
         })? as usize;
-        // recvfrom never reports more than it was offered (a longer
-        // datagram is truncated), so `n <= spare.len()`; checked anyway,
-        // since `set_len` below trusts it.
-        let n = n.min(spare.len());
-        // SAFETY: the kernel initialised the first `n` bytes of the spare
-        // capacity, and `len + n` is within the capacity.
-        unsafe { buf.set_len(buf.len() + n) };
+        // SAFETY: `recvfrom` returned `n`: it initialised the first `n`
+        // bytes of the unfilled region.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
         // SAFETY: zeroed, then (partly) overwritten by the kernel.
         let storage = unsafe { storage.assume_init() };
         Ok((n, storage, len))

@@ -1,13 +1,15 @@
-//! Task and timer micro-benchmarks on ember; see `ember_bench::micro` for
-//! the commands (`spawn N`, `sleeps N`, `lateness MICROS N`).
+//! Task, timer and sync micro-benchmarks on ember; see `ember_bench::micro` for
+//! the commands (`spawn N`, `sleeps N`, `lateness MICROS N`,
+//! and the sync primitives: `semaphore N`, `mutex N`, `watch N`, `broadcast N`).
 //!
 //! Needs the `ember` feature (on by default).
 
+use std::hint::black_box;
 use std::pin::Pin;
 use std::time::Instant;
 
 use ember::time::{sleep, Sleep};
-use ember_bench::micro::{self, Command, Lateness, PollOnce};
+use ember_bench::micro::{self, Command, Lateness, PollOnce, SyncBench};
 
 fn main() {
     ember::block_on(async {
@@ -30,6 +32,39 @@ fn main() {
                 }
                 drop(armed);
                 micro::report_rate("sleeps", sleeps, start.elapsed());
+            }
+            Command::Sync { what, rounds } => {
+                let start = Instant::now();
+                match what {
+                    SyncBench::Semaphore => {
+                        let sem = ember::sync::Semaphore::new(1);
+                        for _ in 0..rounds {
+                            drop(black_box(sem.acquire().await.expect("open")));
+                        }
+                    }
+                    SyncBench::Mutex => {
+                        let m = ember::sync::Mutex::new(0u64);
+                        for _ in 0..rounds {
+                            *black_box(m.lock().await) += 1;
+                        }
+                    }
+                    SyncBench::Watch => {
+                        let (tx, mut rx) = ember::sync::watch::channel(0usize);
+                        for i in 0..rounds {
+                            tx.send(i).expect("receiver alive");
+                            rx.changed().await.expect("sender alive");
+                            black_box(*rx.borrow_and_update());
+                        }
+                    }
+                    SyncBench::Broadcast => {
+                        let (tx, mut rx) = ember::sync::broadcast::channel(16);
+                        for i in 0..rounds {
+                            tx.send(i).expect("receiver alive");
+                            black_box(rx.recv().await.expect("a value"));
+                        }
+                    }
+                }
+                micro::report_rate(what.name(), rounds, start.elapsed());
             }
             Command::Lateness { sleep: d, samples } => {
                 let mut lateness = Lateness::default();

@@ -1,11 +1,13 @@
-//! Task and timer micro-benchmarks on tokio's `current_thread` runtime; see
+//! Task, timer and sync micro-benchmarks on tokio's `current_thread` runtime; see
 //! `ember_bench::micro` for the commands (`spawn N`, `sleeps N`,
-//! `lateness MICROS N`).
+//! `lateness MICROS N`,
+//! and the sync primitives: `semaphore N`, `mutex N`, `watch N`, `broadcast N`).
 
+use std::hint::black_box;
 use std::pin::Pin;
 use std::time::Instant;
 
-use ember_bench::micro::{self, Command, Lateness, PollOnce};
+use ember_bench::micro::{self, Command, Lateness, PollOnce, SyncBench};
 use tokio::time::{sleep, Sleep};
 
 fn main() {
@@ -33,6 +35,39 @@ fn main() {
                 }
                 drop(armed);
                 micro::report_rate("sleeps", sleeps, start.elapsed());
+            }
+            Command::Sync { what, rounds } => {
+                let start = Instant::now();
+                match what {
+                    SyncBench::Semaphore => {
+                        let sem = tokio::sync::Semaphore::new(1);
+                        for _ in 0..rounds {
+                            drop(black_box(sem.acquire().await.expect("open")));
+                        }
+                    }
+                    SyncBench::Mutex => {
+                        let m = tokio::sync::Mutex::new(0u64);
+                        for _ in 0..rounds {
+                            *black_box(m.lock().await) += 1;
+                        }
+                    }
+                    SyncBench::Watch => {
+                        let (tx, mut rx) = tokio::sync::watch::channel(0usize);
+                        for i in 0..rounds {
+                            tx.send(i).expect("receiver alive");
+                            rx.changed().await.expect("sender alive");
+                            black_box(*rx.borrow_and_update());
+                        }
+                    }
+                    SyncBench::Broadcast => {
+                        let (tx, mut rx) = tokio::sync::broadcast::channel(16);
+                        for i in 0..rounds {
+                            tx.send(i).expect("receiver alive");
+                            black_box(rx.recv().await.expect("a value"));
+                        }
+                    }
+                }
+                micro::report_rate(what.name(), rounds, start.elapsed());
             }
             Command::Lateness { sleep: d, samples } => {
                 let mut lateness = Lateness::default();

@@ -259,15 +259,18 @@ impl UnixDatagram {
     /// Cancel safe: if dropped before it completes, no datagram was taken.
     pub async fn recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
         self.io
-            .async_io(Direction::Read, |s| s.recv_buf_from_unix(buf))
+            .async_io(Direction::Read, |s| {
+                crate::io::read_buf::fill_vec(buf, |b| s.recv_from_buf_unix(b))
+            })
             .await
     }
 
     /// [`recv_buf_from`](Self::recv_buf_from) without waiting;
     /// `WouldBlock` if no datagram is queued.
     pub fn try_recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .try_io(Direction::Read, |s| s.recv_buf_from_unix(buf))
+        self.io.try_io(Direction::Read, |s| {
+            crate::io::read_buf::fill_vec(buf, |b| s.recv_from_buf_unix(b))
+        })
     }
 }
 

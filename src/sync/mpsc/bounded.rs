@@ -1,5 +1,6 @@
-//! The bounded channel: [`Sender`], [`Receiver`] and the [`SendFuture`]
-//! that waits for room.
+//! The bounded channel: [`Sender`], [`Receiver`], the [`SendFuture`] that
+//! waits for room, and `Slots`, the wait for `n` free slots under both
+//! `send` and the `reserve*` family (`permit.rs`).
 //!
 //! Built by `mpsc::channel(capacity)`; all shared state and the receiving
 //! logic live in `chan.rs`. A send that finds a free slot (and no sender
@@ -9,13 +10,16 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::task::{ready, Context, Poll, Waker};
 
 use futures_core::Stream;
 
-use super::chan::{Chan, Recv, Rx};
+use super::super::wait_list::Wakers;
+use super::chan::{Chan, Recv, Rx, State};
 use super::error::{SendError, TryRecvError, TrySendError};
+use super::permit::{OwnedPermit, Permit, PermitIterator};
+use super::weak::WeakSender;
 use crate::runtime::coop;
 use crate::sync::park::block_on_thread;
 
@@ -24,7 +28,7 @@ use crate::sync::park::block_on_thread;
 /// `Send` and `Sync` when `T: Send`: a plain thread may hold one (see
 /// [`blocking_send`](Self::blocking_send)).
 pub struct Sender<T> {
-    chan: Arc<Chan<T>>,
+    pub(super) chan: Arc<Chan<T>>,
 }
 
 /// The receiving half of a bounded channel; also a [`Stream`] of messages.
@@ -60,10 +64,97 @@ impl<T> Sender<T> {
     /// [`try_send`](Self::try_send), which hands it back.)
     pub fn send(&self, value: T) -> SendFuture<'_, T> {
         SendFuture {
-            chan: &self.chan,
+            slots: Slots::new(&self.chan, 1),
             value: Some(value),
-            waiter: None,
         }
+    }
+
+    /// Waits for a free slot and reserves it: the returned [`Permit`]
+    /// sends without waiting or failing. Waiting reservations and sends
+    /// are served in the order they started waiting.
+    ///
+    /// # Cancel safety
+    /// Cancel safe as to slots (a slot it was handed goes to the next
+    /// waiter); it loses its place in the queue.
+    pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
+        Slots::new(&self.chan, 1).await?;
+        Ok(Permit::new(&self.chan))
+    }
+
+    /// Waits for `n` free slots and reserves them all at once.
+    /// Fails at once if `n` exceeds the channel's capacity.
+    ///
+    /// # Cancel safety
+    /// As [`reserve`](Self::reserve): slots it had gathered go back.
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.max_capacity() {
+            return Err(SendError(()));
+        }
+        Slots::new(&self.chan, n).await?;
+        Ok(PermitIterator::new(&self.chan, n))
+    }
+
+    /// [`reserve`](Self::reserve), consuming the sender: the
+    /// [`OwnedPermit`] holds it and gives it back when used.
+    ///
+    /// # Cancel safety
+    /// As [`reserve`](Self::reserve) (the sender is dropped with the future).
+    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
+        Slots::new(&self.chan, 1).await?;
+        Ok(OwnedPermit::new(self))
+    }
+
+    /// Reserves a slot if one is free now (and no sender waits); never
+    /// waits.
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        self.try_take(1).map(|()| Permit::new(&self.chan))
+    }
+
+    /// Reserves `n` slots if they are free now; never waits.
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.max_capacity() {
+            return Err(TrySendError::Full(()));
+        }
+        self.try_take(n)
+            .map(|()| PermitIterator::new(&self.chan, n))
+    }
+
+    /// [`try_reserve`](Self::try_reserve), consuming the sender (given back
+    /// in the error if it fails).
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Sender<T>>> {
+        match self.try_take(1) {
+            Ok(()) => Ok(OwnedPermit::new(self)),
+            Err(TrySendError::Full(())) => Err(TrySendError::Full(self)),
+            Err(TrySendError::Closed(())) => Err(TrySendError::Closed(self)),
+        }
+    }
+
+    fn try_take(&self, n: usize) -> Result<(), TrySendError<()>> {
+        let mut state = self.chan.lock();
+        if state.rx_closed {
+            return Err(TrySendError::Closed(()));
+        }
+        if state.permits < n || !state.send_waiters.is_empty() {
+            return Err(TrySendError::Full(()));
+        }
+        state.permits -= n;
+        Ok(())
+    }
+
+    /// A [`WeakSender`]: it does not keep the channel open, and
+    /// [`upgrade`](WeakSender::upgrade)s while a sender is left.
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender::new(self.chan.clone())
+    }
+
+    /// How many senders there are (an [`OwnedPermit`] holds one).
+    pub fn strong_count(&self) -> usize {
+        self.chan.lock().senders
+    }
+
+    /// How many weak senders there are.
+    pub fn weak_count(&self) -> usize {
+        self.chan.lock().weak_senders
     }
 
     /// Sends `value` if there is room now; never waits.
@@ -187,6 +278,54 @@ impl<T> Receiver<T> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Receives up to `limit` messages into `buffer` (appended), waiting
+    /// while there is none; returns how many. 0 means the channel is over
+    /// (every sender gone, or closed, and nothing queued), or `limit` was 0.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: messages move into `buffer` only in the poll that
+    /// returns their number.
+    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        std::future::poll_fn(|cx| self.rx.poll_recv_many(cx, buffer, limit)).await
+    }
+
+    /// Polls for up to `limit` messages (what [`recv_many`](Self::recv_many)
+    /// calls).
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.rx.poll_recv_many(cx, buffer, limit)
+    }
+
+    /// Whether no message can come any more: every sender is gone or
+    /// [`close`](Self::close) was called (queued messages may remain).
+    pub fn is_closed(&self) -> bool {
+        self.rx.is_closed()
+    }
+
+    /// Free slots right now.
+    pub fn capacity(&self) -> usize {
+        self.rx.chan.lock().permits
+    }
+
+    /// The capacity the channel was created with.
+    pub fn max_capacity(&self) -> usize {
+        self.rx.chan.capacity.unwrap_or(usize::MAX)
+    }
+
+    /// How many senders there are.
+    pub fn sender_strong_count(&self) -> usize {
+        self.rx.sender_counts().0
+    }
+
+    /// How many weak senders there are.
+    pub fn sender_weak_count(&self) -> usize {
+        self.rx.sender_counts().1
+    }
 }
 
 impl<T> Stream for Receiver<T> {
@@ -205,11 +344,9 @@ impl<T> Stream for Receiver<T> {
 /// sent and is dropped.
 #[must_use = "futures do nothing unless awaited"]
 pub struct SendFuture<'a, T> {
-    chan: &'a Chan<T>,
+    slots: Slots<'a, T>,
     /// The message; `None` once sent (or given back).
     value: Option<T>,
-    /// Our key in `send_waiters`, while we wait for a slot.
-    waiter: Option<usize>,
 }
 
 // The message is moved, never pinned: nothing here relies on `Pin`.
@@ -220,36 +357,97 @@ impl<T> Future for SendFuture<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        // A send that goes through (or fails) costs a unit of the task's
-        // budget; one that waits for room gives it back below.
-        ready!(coop::poll_proceed(cx));
+        let chan = this.slots.chan;
         let Some(value) = this.value.take() else {
             panic!("`SendFuture` polled after it completed");
         };
-        let mut state = this.chan.lock();
+        match this.slots.poll_slots(cx) {
+            Poll::Pending => {
+                this.value = Some(value);
+                Poll::Pending
+            }
+            Poll::Ready(Err(SendError(()))) => Poll::Ready(Err(SendError(value))),
+            // Still under the lock that gave us the slot: one lock per send.
+            Poll::Ready(Ok(state)) => {
+                chan.push(state, value);
+                Poll::Ready(Ok(()))
+            }
+        }
+        // `value` of a dropped future drops with it, unlocked.
+    }
+}
+
+/// Waiting for `n` free slots of a bounded channel, in FIFO order with the
+/// other senders. Under `send`, `reserve` and `reserve_many`; once it
+/// completes the slots are the caller's (to push into, or to give back
+/// with `Chan::release_slots`).
+///
+/// | `waiter` | meaning | next |
+/// |----------|---------|------|
+/// | `None` | not queued (or done) | `Ready` (slots free, or closed), `Some` |
+/// | `Some(k)` | queued, gathering slots | `None` and `Ready` once it has `n`, or closed |
+pub(super) struct Slots<'a, T> {
+    chan: &'a Chan<T>,
+    n: usize,
+    waiter: Option<usize>,
+}
+
+impl<'a, T> Slots<'a, T> {
+    pub(super) fn new(chan: &'a Chan<T>, n: usize) -> Slots<'a, T> {
+        Slots {
+            chan,
+            n,
+            waiter: None,
+        }
+    }
+
+    /// `Ok` once the slots are ours, with the channel's lock still held
+    /// (so a send pushes under the same lock); `Err` if the receiver is
+    /// gone.
+    fn poll_slots(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<MutexGuard<'a, State<T>>, SendError<()>>> {
+        // A send that goes through (or fails) costs a unit of the task's
+        // budget; one that waits for room gives it back below.
+        ready!(coop::poll_proceed(cx));
+        let mut state = self.chan.lock();
         let mut old_waker: Option<Waker> = None;
         if state.rx_closed {
-            if let Some(key) = this.waiter.take() {
+            if let Some(key) = self.waiter.take() {
                 old_waker = state.send_waiters.remove(key).1;
             }
             drop(state);
             drop(old_waker);
-            return Poll::Ready(Err(SendError(value)));
+            return Poll::Ready(Err(SendError(())));
         }
-        let has_slot = match this.waiter {
-            // First poll: take a free slot, unless others wait before us.
-            None if state.permits > 0 && state.send_waiters.is_empty() => {
-                state.permits -= 1;
+        let done = match self.waiter {
+            // First poll: take free slots, unless others wait before us.
+            // (Zero slots never wait: `grant_head` relies on every waiter
+            // wanting at least one.)
+            None if self.n == 0 => true,
+            None if state.permits >= self.n && state.send_waiters.is_empty() => {
+                state.permits -= self.n;
                 true
             }
             None => {
-                this.waiter = Some(state.send_waiters.push_back(cx.waker().clone()));
+                let key = state
+                    .send_waiters
+                    .push_back_wanting(cx.waker().clone(), self.n);
+                // If we are the head, gather what is free now: fewer than
+                // `n`, or the fast path above would have taken them, so
+                // this never completes us (and if others wait before us,
+                // no slot is free).
+                let st = &mut *state;
+                let served = st.send_waiters.grant_head(&mut st.permits, ());
+                debug_assert!(served.is_none());
+                self.waiter = Some(key);
                 false
             }
-            // Waiting: a receive handed us a slot, or not yet.
+            // Waiting: receives handed us all our slots, or not yet.
             Some(key) if state.send_waiters.notified(key).is_some() => {
                 old_waker = state.send_waiters.remove(key).1;
-                this.waiter = None;
+                self.waiter = None;
                 true
             }
             Some(key) => {
@@ -257,37 +455,48 @@ impl<T> Future for SendFuture<'_, T> {
                 false
             }
         };
-        if !has_slot {
+        if done {
+            // A notified node's waker was taken when it was notified: no
+            // waker (user code) is dropped under the lock here.
+            debug_assert!(old_waker.is_none());
+            Poll::Ready(Ok(state))
+        } else {
             drop(state);
             drop(old_waker);
-            this.value = Some(value);
             coop::refund();
-            return Poll::Pending;
+            Poll::Pending
         }
-        this.chan.push(state, value);
-        drop(old_waker);
-        Poll::Ready(Ok(()))
     }
 }
 
-impl<T> Drop for SendFuture<'_, T> {
+impl<T> Future for Slots<'_, T> {
+    type Output = Result<(), SendError<()>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().poll_slots(cx).map_ok(drop)
+    }
+}
+
+impl<T> Drop for Slots<'_, T> {
     fn drop(&mut self) {
         let Some(key) = self.waiter.take() else {
             return;
         };
         let mut state = self.chan.lock();
-        let (notified, old_waker) = state.send_waiters.remove(key);
-        // Handed a slot we will not use: pass it on.
-        let next = match notified {
-            Some(()) if !state.rx_closed => state.release_permit(),
-            _ => None,
+        let (notified, old_waker, left) = state.send_waiters.remove_counted(key);
+        // Slots we gathered (all of them, if we were notified) go on.
+        let gathered = match notified {
+            Some(()) => self.n,
+            None => self.n - left,
+        };
+        let wakers = if state.rx_closed {
+            Wakers::new()
+        } else {
+            state.release_permits(gathered)
         };
         drop(state);
         drop(old_waker);
-        if let Some(w) = next {
-            w.wake();
-        }
-        // `self.value` (the unsent message) drops after this, unlocked.
+        wakers.wake_all();
     }
 }
 
@@ -310,7 +519,7 @@ impl<T> fmt::Debug for Receiver<T> {
 impl<T> fmt::Debug for SendFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendFuture")
-            .field("waiting", &self.waiter.is_some())
+            .field("waiting", &self.slots.waiter.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -7,15 +7,23 @@
 //!
 //! # Bounded channels: slots are handed over, not raced for
 //! `permits` counts the free slots that nobody has been promised. A send
-//! takes one if no sender is waiting; otherwise it queues in `send_waiters`.
-//! Each message received frees a slot: if a sender waits, the slot goes
-//! straight to the first one (it is notified, and pushes its message when
-//! polled); if not, `permits` grows. So senders are served in FIFO order and
-//! a newcomer never takes the slot a waiting sender was woken for. A sender
-//! dropped after being handed a slot hands it on (`release_permit`).
+//! (or a `reserve`, or `reserve_many(n)`) takes its slots if no sender is
+//! waiting; otherwise it queues in `send_waiters`, wanting its number of
+//! slots. Each message received frees a slot: if senders wait, it goes to
+//! the first one (`WaitList::grant`: the head gathers slots until it has
+//! all it wants, then is notified); if not, `permits` grows. So senders are
+//! served in FIFO order and a newcomer never takes the slot a waiting
+//! sender was handed. A sender dropped after being handed slots, and an
+//! unused permit, hand them on (`release_permits`).
 //!
 //! Invariant (bounded, receiver open): `queue.len() + permits + slots
-//! handed to notified senders == capacity`.
+//! handed to senders and permits == capacity`; `permits > 0` only when
+//! nobody waits.
+//!
+//! # Weak senders
+//! `senders` counts the strong senders (an `OwnedPermit` holds one);
+//! `weak_senders` the `WeakSender`s, which keep the memory but not the
+//! channel open. Upgrading succeeds while `senders > 0`.
 //!
 //! # Closing
 //! | event                         | effect |
@@ -35,7 +43,7 @@ use std::task::{ready, Context, Poll, Waker};
 
 use super::super::lock;
 use super::super::notify::Notify;
-use super::super::wait_list::WaitList;
+use super::super::wait_list::{WaitList, Wakers};
 use super::error::TryRecvError;
 use crate::runtime::coop;
 
@@ -54,7 +62,9 @@ pub(super) struct State<T> {
     /// The receiver closed or was dropped: sends fail.
     pub(super) rx_closed: bool,
     /// Live senders; `recv` gives `None` at 0 once the queue is empty.
-    senders: usize,
+    pub(super) senders: usize,
+    /// Weak senders (they do not keep the channel open).
+    pub(super) weak_senders: usize,
     /// Bounded only: free slots nobody has been promised.
     pub(super) permits: usize,
     /// Bounded only: senders waiting for a slot, in arrival order.
@@ -69,6 +79,7 @@ impl<T> Chan<T> {
                 rx_waker: None,
                 rx_closed: false,
                 senders: 1,
+                weak_senders: 0,
                 permits: capacity.unwrap_or(0),
                 send_waiters: WaitList::new(),
             }),
@@ -89,8 +100,31 @@ impl<T> Chan<T> {
         let rx = state.rx_waker.take();
         drop(state);
         if let Some(w) = rx {
-            w.wake();
+            crate::contain::wake(w);
         }
+    }
+
+    /// Gives `n` reserved slots back (an unused permit, a dropped send):
+    /// waiting senders get them first. Nothing to do once the receiver is
+    /// closed.
+    pub(super) fn release_slots(&self, n: usize) {
+        let mut state = self.lock();
+        if state.rx_closed || n == 0 {
+            return;
+        }
+        let wakers = state.release_permits(n);
+        drop(state);
+        wakers.wake_all();
+    }
+
+    /// Upgrades a weak sender: a new strong one, unless none is left.
+    pub(super) fn upgrade(&self) -> bool {
+        let mut state = self.lock();
+        if state.senders == 0 {
+            return false;
+        }
+        state.senders += 1;
+        true
     }
 
     /// A new sender (a clone).
@@ -109,7 +143,7 @@ impl<T> Chan<T> {
         };
         drop(state);
         if let Some(w) = rx {
-            w.wake();
+            crate::contain::wake(w);
         }
     }
 
@@ -146,9 +180,7 @@ impl<T> Chan<T> {
         let rx = state.rx_waker.take();
         drop(state);
         drop(rx);
-        for w in wakers {
-            w.wake();
-        }
+        crate::contain::wake_all(&mut wakers);
         if first {
             self.closed.notify_waiters();
         }
@@ -158,21 +190,41 @@ impl<T> Chan<T> {
 
 impl<T> State<T> {
     /// Takes the first message. In a bounded channel its slot is freed;
-    /// the waker of the sender it goes to (if any) is returned with it.
+    /// the wakers of the senders it completes (if any) are returned with it.
     fn pop(&mut self, bounded: bool) -> Option<(T, Option<Waker>)> {
         let value = self.queue.pop_front()?;
-        let sender = if bounded { self.release_permit() } else { None };
+        let sender = if bounded { self.release_one() } else { None };
         Some((value, sender))
     }
 
-    /// A slot is free again (bounded only): hand it to the first waiting
-    /// sender, whose waker is returned, or keep it in `permits`.
-    pub(super) fn release_permit(&mut self) -> Option<Waker> {
-        let next = self.send_waiters.notify_first(());
-        if next.is_none() {
-            self.permits += 1;
+    /// One slot is free again (bounded only): it goes to the first waiting
+    /// sender, whose waker is returned if that completes its wait. While
+    /// senders wait no slot is free (the invariant), so one slot can serve
+    /// the head at most: no list of wakers, and no allocation, on the
+    /// receive path.
+    #[inline]
+    fn release_one(&mut self) -> Option<Waker> {
+        self.permits += 1;
+        if self.send_waiters.is_empty() {
+            return None;
         }
-        next
+        debug_assert_eq!(self.permits, 1, "slots were free while senders waited");
+        self.send_waiters.grant_head(&mut self.permits, ())
+    }
+
+    /// `n` slots are free again (bounded only): waiting senders get them in
+    /// order; the wakers of those that now have all they wanted are
+    /// returned. The rest is kept in `permits`. (`Wakers` holds one
+    /// waker without allocating: a receive, which frees one slot, never
+    /// allocates.)
+    #[inline]
+    pub(super) fn release_permits(&mut self, n: usize) -> Wakers {
+        let mut wakers = Wakers::new();
+        self.permits += n;
+        if !self.send_waiters.is_empty() {
+            self.send_waiters.grant(&mut self.permits, (), &mut wakers);
+        }
+        wakers
     }
 }
 
@@ -196,7 +248,7 @@ impl<T> Rx<T> {
         if let Some((value, sender)) = state.pop(self.chan.capacity.is_some()) {
             drop(state);
             if let Some(w) = sender {
-                w.wake();
+                crate::contain::wake(w);
             }
             return Poll::Ready(Some(value));
         }
@@ -213,12 +265,64 @@ impl<T> Rx<T> {
         Poll::Pending
     }
 
+    /// Moves up to `limit` messages into `buffer`, waiting while there is
+    /// none; `Ready(0)` once the channel is over (or `limit` is 0). One
+    /// unit of the cooperative budget per call.
+    pub(super) fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        ready!(coop::poll_proceed(cx));
+        let bounded = self.chan.capacity.is_some();
+        let mut state = self.chan.lock();
+        let n = state.queue.len().min(limit);
+        if n > 0 {
+            buffer.extend(state.queue.drain(..n));
+            let senders = if bounded {
+                state.release_permits(n)
+            } else {
+                Wakers::new()
+            };
+            drop(state);
+            senders.wake_all();
+            return Poll::Ready(n);
+        }
+        if state.senders == 0 || state.rx_closed {
+            return Poll::Ready(0);
+        }
+        let old = match &state.rx_waker {
+            Some(w) if w.will_wake(cx.waker()) => None,
+            _ => state.rx_waker.replace(cx.waker().clone()),
+        };
+        drop(state);
+        drop(old);
+        coop::refund();
+        Poll::Pending
+    }
+
+    /// Whether no message can come any more (every sender gone, or closed).
+    pub(super) fn is_closed(&self) -> bool {
+        let state = self.chan.lock();
+        state.rx_closed || state.senders == 0
+    }
+
+    /// Strong and weak senders.
+    pub(super) fn sender_counts(&self) -> (usize, usize) {
+        let state = self.chan.lock();
+        (state.senders, state.weak_senders)
+    }
+
     pub(super) fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.chan.lock();
         if let Some((value, sender)) = state.pop(self.chan.capacity.is_some()) {
             drop(state);
             if let Some(w) = sender {
-                w.wake();
+                crate::contain::wake(w);
             }
             return Ok(value);
         }

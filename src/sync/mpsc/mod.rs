@@ -40,21 +40,30 @@
 //! run queue (see the [module docs](super)). A bounded channel allocates its
 //! `VecDeque` once; after that no message allocates.
 //!
+//! Slots can be reserved before the message exists: `reserve` (and
+//! `reserve_owned`, `reserve_many`, their `try_` forms) wait in the same
+//! FIFO queue as `send` and return permits that send without waiting
+//! (`permit.rs`). Weak senders (`downgrade`) do not keep the channel open
+//! (`weak.rs`).
+//!
 //! # Production notes
-//! tokio also has `Sender::reserve` (take a slot first, send later without
-//! failing) and `WeakSender`; ember leaves them out for now. Its
-//! `try_send` reports `Full` when senders are already queued even if a slot
-//! was just freed for one of them: waiting senders come first.
+//! `try_send` and `try_reserve*` report `Full` when senders are already
+//! queued even if a slot was just freed for one of them: waiting senders
+//! come first (tokio's semaphore behaves the same).
 
 mod bounded;
 mod chan;
 mod error;
+mod permit;
 mod unbounded;
+mod weak;
 
 pub use bounded::{Receiver, SendFuture, Sender};
 pub use chan::Recv;
 pub use error::{SendError, TryRecvError, TrySendError};
+pub use permit::{OwnedPermit, Permit, PermitIterator};
 pub use unbounded::{UnboundedReceiver, UnboundedSender};
+pub use weak::{WeakSender, WeakUnboundedSender};
 
 /// Creates a bounded channel holding at most `capacity` messages: when it
 /// is full, `send(..).await` waits until the receiver takes one.

@@ -14,13 +14,14 @@ use futures_core::Stream;
 
 use super::chan::{Chan, Recv, Rx};
 use super::error::{SendError, TryRecvError};
+use super::weak::WeakUnboundedSender;
 use crate::sync::park::block_on_thread;
 
 /// The sending half of an unbounded channel. Clone it to get more senders.
 ///
 /// `Send` and `Sync` when `T: Send`.
 pub struct UnboundedSender<T> {
-    chan: Arc<Chan<T>>,
+    pub(super) chan: Arc<Chan<T>>,
 }
 
 /// The receiving half of an unbounded channel; also a [`Stream`].
@@ -68,6 +69,21 @@ impl<T> UnboundedSender<T> {
     /// Whether both senders feed the same channel.
     pub fn same_channel(&self, other: &UnboundedSender<T>) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
+    }
+
+    /// A [`WeakUnboundedSender`]: it does not keep the channel open.
+    pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        WeakUnboundedSender::new(self.chan.clone())
+    }
+
+    /// How many senders there are.
+    pub fn strong_count(&self) -> usize {
+        self.chan.lock().senders
+    }
+
+    /// How many weak senders there are.
+    pub fn weak_count(&self) -> usize {
+        self.chan.lock().weak_senders
     }
 }
 
@@ -132,6 +148,43 @@ impl<T> UnboundedReceiver<T> {
     /// Whether no message is queued now.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Receives up to `limit` messages into `buffer` (appended), waiting
+    /// while there is none; returns how many, 0 once the channel is over
+    /// (or if `limit` is 0).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: messages move into `buffer` only in the poll that
+    /// returns their number.
+    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        std::future::poll_fn(|cx| self.rx.poll_recv_many(cx, buffer, limit)).await
+    }
+
+    /// Polls for up to `limit` messages.
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.rx.poll_recv_many(cx, buffer, limit)
+    }
+
+    /// Whether no message can come any more: every sender is gone or
+    /// [`close`](Self::close) was called (queued messages may remain).
+    pub fn is_closed(&self) -> bool {
+        self.rx.is_closed()
+    }
+
+    /// How many senders there are.
+    pub fn sender_strong_count(&self) -> usize {
+        self.rx.sender_counts().0
+    }
+
+    /// How many weak senders there are.
+    pub fn sender_weak_count(&self) -> usize {
+        self.rx.sender_counts().1
     }
 }
 

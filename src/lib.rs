@@ -71,12 +71,13 @@
 //!   `consume_budget`.
 //! - [`net`]: `TcpSocket` (options, then `listen` or `connect`),
 //!   `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream`,
-//!   `UnixDatagram`, `ToSocketAddrs` and `lookup_host` (host names are
-//!   resolved off the loop).
-//! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead` and their extension
-//!   traits, `BufReader`, `BufWriter`, `copy`, `copy_buf`,
-//!   `copy_bidirectional`, `split`, `Async<T>` for any fd, and `Interest`
-//!   and `Ready` for the sockets' `ready`.
+//!   `UnixDatagram`, `unix::pipe`, `ToSocketAddrs` and `lookup_host` (host
+//!   names are resolved off the loop).
+//! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead`, `AsyncSeek` and
+//!   their extension traits, `BufReader`, `BufWriter`, `copy`, `copy_buf`,
+//!   `copy_bidirectional`, `split`, `take`, `chain`, `duplex`, `empty`,
+//!   `sink`, `repeat`, `Async<T>` for any fd, and `Interest` and `Ready`
+//!   for the sockets' `ready`.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `timeout_at`,
 //!   `interval`, `interval_at`, `Instant`.
 //! - [`sync`]: channels (`oneshot`, `mpsc`, `watch`, `broadcast`), `Notify`,
@@ -90,6 +91,10 @@
 //! - [`spawn_blocking`]: the blocking pool, for work that would stop the
 //!   loop (host-name lookups go there too).
 //! - [`signal`]: `ctrl_c`, `Signals`.
+//! - [`process`]: `Command`, `Child` and its pipes; a child's exit heard
+//!   by the reactor (a pidfd, or `SIGCHLD`), dropped children reaped.
+//! - [`fs`]: files and directories (`File`, `read`, `write`, `read_dir`,
+//!   ...), on the blocking pool, in chunks.
 //!
 //! Internal modules: `reactor` (the registry of fds, their readiness and
 //! waiters; it knows nothing above `sys`), `io::registered` (the one
@@ -105,13 +110,15 @@
 //!
 //! | feature | adds |
 //! | --- | --- |
-//! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead` |
-//! | `net` | [`net`]: TCP, UDP and Unix sockets, `ToSocketAddrs`; and `io::Async<T>` |
-//! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split` |
+//! | (none) | [`block_on`], [`spawn`], [`spawn_blocking`], [`Runtime`], [`Builder`], [`runtime::stats`], [`task`], [`future`], and `io`'s traits `AsyncRead`, `AsyncWrite`, `AsyncBufRead`, `AsyncSeek` |
+//! | `net` | [`net`]: TCP, UDP and Unix sockets, Unix pipes and FIFOs (`net::unix::pipe`), `ToSocketAddrs`; and `io::Async<T>` |
+//! | `io-util` | `io`'s extension traits (`AsyncReadExt`, ...) and their futures, `BufReader`, `BufWriter`, `copy`, `copy_buf`, `copy_bidirectional`, `split`, `Take`, `Chain`, `duplex`, `simplex`, `empty`, `sink`, `repeat` |
 //! | `io-std` | `io::{stdin, stdout, stderr}` (on the blocking pool) |
 //! | `time` | [`time`]: `sleep`, `timeout`, `interval`, ... |
 //! | `sync` | [`sync`]: `oneshot`, `mpsc`, `watch`, `broadcast`, `Notify`, `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell`, `SetOnce` |
 //! | `signal` | [`signal`]: `ctrl_c`, `Signals` |
+//! | `process` | [`process`]: `Command`, `Child`, `ChildStdin`, `ChildStdout`, `ChildStderr` (turns on `signal`) |
+//! | `fs` | [`fs`]: `File`, `OpenOptions`, `read`, `write`, `read_dir`, `metadata`, ... on the blocking pool |
 //! | `full` (default) | all of the above |
 //! | `futures-io` (off by default, not in `full`) | ember's stream sockets and their halves, `Async<T>`, `BufReader` and `BufWriter` also implement the `futures-io` traits |
 //!
@@ -129,6 +136,8 @@
 
 // Where user code whose panic must not escape the loop is called.
 mod contain;
+#[cfg(feature = "fs")]
+pub mod fs;
 pub mod future;
 #[cfg(feature = "hyper")]
 pub mod hyper;
@@ -141,6 +150,8 @@ pub mod net;
 // clearing) has no caller. Gating it would scatter `cfg`s through the
 // reactor's hot path to save about 200 lines of compiling, so it stays, and
 // only in those builds is the dead-code lint off.
+#[cfg(feature = "process")]
+pub mod process;
 #[cfg_attr(not(any(feature = "net", feature = "signal")), allow(dead_code))]
 mod reactor;
 pub mod runtime;

@@ -201,6 +201,10 @@ impl AsyncWrite for Counting {
         Poll::Ready(Ok(n))
     }
 
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }

@@ -253,3 +253,42 @@ fn an_ember_reader_wrapped_in_compat_is_a_futures_io_reader() {
         assert_eq!(w.into_inner(), b"into ember");
     });
 }
+
+#[test]
+fn a_duplex_pair_and_take_work_through_the_futures_io_traits() {
+    support::run(support::LIMIT, || async {
+        let (mut a, b) = ember::io::duplex(64);
+        write_all(&mut a, b"through the duplex").await?;
+        let mut first = ember::io::AsyncReadExt::take(b, 7);
+        assert_eq!(read_n(&mut first, 7).await?, b"through");
+        assert!(
+            read_n(&mut first, 1).await.is_err(),
+            "take ends at its limit"
+        );
+        Ok::<(), io::Error>(())
+    })
+    .unwrap();
+}
+
+#[cfg(feature = "fs")]
+#[test]
+fn a_file_writes_seeks_and_reads_through_the_futures_io_traits() {
+    use futures_io::AsyncSeek;
+    use std::io::SeekFrom;
+    support::run(support::LIMIT, || async {
+        let dir = support::temp_dir::TempDir::new();
+        let mut file = ember::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(dir.join("f"))
+            .await?;
+        write_all(&mut file, b"0123456789").await?;
+        let pos = poll_fn(|cx| Pin::new(&mut file).poll_seek(cx, SeekFrom::Start(4))).await?;
+        assert_eq!(pos, 4);
+        assert_eq!(read_n(&mut file, 3).await?, b"456");
+        Ok::<(), io::Error>(())
+    })
+    .unwrap();
+}

@@ -201,3 +201,18 @@ fn a_dropped_recv_leaves_the_value_for_the_next_one() {
         assert_eq!(rx.recv().await, Ok(5));
     });
 }
+
+#[test]
+fn a_weak_sender_does_not_keep_the_channel_open() {
+    support::run(support::LIMIT, || async {
+        let (tx, mut rx) = broadcast::channel(4);
+        let weak = tx.downgrade();
+        assert_eq!((tx.strong_count(), tx.weak_count()), (1, 1));
+        weak.upgrade().unwrap().send(1).unwrap();
+        drop(tx);
+        assert_eq!(rx.recv().await, Ok(1));
+        assert_eq!(rx.recv().await, Err(RecvError::Closed));
+        assert!(weak.upgrade().is_none());
+        assert_eq!(rx.sender_weak_count(), 1);
+    });
+}

@@ -98,6 +98,13 @@ fn guards_map_to_a_part_of_the_value() {
     }
     let r = RwLockReadGuard::map(lock.try_read().unwrap(), |v| &v.1);
     assert_eq!(*r, [2, 3, 4]);
+    drop(r);
+    let r = RwLockReadGuard::try_map(lock.try_read().unwrap(), |v| v.1.get(9)).unwrap_err();
+    assert_eq!(r.0, 1);
+    drop(r);
+    let w = RwLockWriteGuard::try_map(lock.try_write().unwrap(), |v| v.1.get_mut(0)).unwrap();
+    assert_eq!(*w, 2);
+    assert!(lock.try_read().is_err(), "a mapped guard holds the lock");
 }
 
 #[test]

@@ -14,13 +14,13 @@
 //! has something to return.
 
 use std::fmt;
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, SeekFrom};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::{AsyncBufRead, AsyncRead, AsyncWrite};
+use super::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 use crate::runtime::coop;
 
 /// The default buffer size, as in std and tokio.
@@ -144,6 +144,39 @@ impl<R: AsyncRead> AsyncBufRead for BufReader<R> {
     fn consume(self: Pin<&mut Self>, amt: usize) {
         let this = self.project();
         *this.pos = (*this.pos + amt).min(*this.cap);
+    }
+}
+
+/// Seeking drops the buffered bytes. A `SeekFrom::Current(n)` counts
+/// from where the reader of the `BufReader` stands, not from the inner
+/// reader's cursor (which is ahead by the buffered bytes), as in std's
+/// `BufReader`.
+impl<R: AsyncRead + AsyncSeek> AsyncSeek for BufReader<R> {
+    fn poll_seek(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        // The buffer is kept until the seek completes, so a poll after a
+        // `Pending` computes the same target.
+        let target = match pos {
+            SeekFrom::Current(n) => {
+                let ahead = i64::try_from(self.cap - self.pos).unwrap_or(i64::MAX);
+                match n.checked_sub(ahead) {
+                    Some(n) => SeekFrom::Current(n),
+                    None => {
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            "seek offset overflows",
+                        )))
+                    }
+                }
+            }
+            other => other,
+        };
+        let result = ready!(self.as_mut().project().inner.poll_seek(cx, target));
+        self.discard_buffer();
+        Poll::Ready(result)
     }
 }
 

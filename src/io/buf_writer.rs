@@ -11,14 +11,14 @@
 //! returned `Pending` resumes where it stopped.
 
 use std::fmt;
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, SeekFrom};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use pin_project_lite::pin_project;
 
 use super::buf_reader::DEFAULT_BUF_SIZE;
-use super::{AsyncBufRead, AsyncRead, AsyncWrite};
+use super::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 
 pin_project! {
     /// Adds a buffer to a writer. Bytes reach the inner writer when the
@@ -201,6 +201,19 @@ impl<W: AsyncWrite> AsyncWrite for BufWriter<W> {
 }
 
 /// Reads go straight to the inner reader.
+/// Seeking first hands the buffered bytes to the inner writer, then seeks
+/// it.
+impl<W: AsyncWrite + AsyncSeek> AsyncSeek for BufWriter<W> {
+    fn poll_seek(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        ready!(self.as_mut().poll_flush_buf(cx))?;
+        self.project().inner.poll_seek(cx, pos)
+    }
+}
+
 impl<W: AsyncRead> AsyncRead for BufWriter<W> {
     fn poll_read(
         self: Pin<&mut Self>,

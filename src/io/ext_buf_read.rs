@@ -1,5 +1,5 @@
-//! `AsyncBufReadExt`: `read_until`, `read_line`, `lines`, `fill_buf`,
-//! `consume`.
+//! `AsyncBufReadExt`: `read_until`, `read_line`, `lines`,
+//! `lines_with_max`, `fill_buf`, `consume`.
 //!
 //! Same shape as `ext_read.rs`: named futures borrowing an `Unpin` reader
 //! (`lines` takes the reader by value and is a `Stream`). Each future loops
@@ -8,6 +8,11 @@
 //! does, or when the task's cooperative budget is spent (each round takes
 //! a unit, see `runtime/coop.rs`; the state kept between polls makes that
 //! yield lose nothing).
+//!
+//! `lines_with_max(n)` is the same `Lines` with a bound: its own loop
+//! (`poll_next_bounded_line`) keeps at most `n + 1` bytes of a line, and
+//! on an over-long one returns `InvalidData` and then skips to the next
+//! `\n` without keeping anything (`skipping`).
 
 use std::future::Future;
 use std::io;
@@ -83,14 +88,43 @@ pub trait AsyncBufReadExt: AsyncBufRead {
     /// The lines of the stream, without their `\n` or `\r\n`, as a
     /// [`Stream`] of `io::Result<String>` (or with
     /// [`next_line`](Lines::next_line)).
+    ///
+    /// A line may be of any length: a peer that never sends `\n` makes
+    /// the `Lines` buffer everything it sends. Where the peer is not
+    /// trusted, use [`lines_with_max`](Self::lines_with_max), or read each
+    /// line through [`take`](crate::io::AsyncReadExt::take).
     fn lines(self) -> Lines<Self>
     where
         Self: Sized,
     {
-        Lines {
-            reader: self,
-            bytes: Vec::new(),
-        }
+        Lines::new(self, usize::MAX)
+    }
+
+    /// The lines of the stream, as [`lines`](Self::lines), each at most
+    /// `max` bytes long (not counting its `\n` or `\r\n`).
+    ///
+    /// A longer line is an error of kind `InvalidData`, returned as soon
+    /// as the line passes `max` bytes, without waiting for its end. The
+    /// `Lines` then skips the rest of that line, keeping none of it, and
+    /// goes on with the next one: whatever the peer sends, the `Lines`
+    /// holds at most `max + 1` bytes (plus the reader's own buffer).
+    ///
+    /// ```
+    /// use ember::io::{AsyncBufReadExt, BufReader};
+    /// # ember::block_on(async {
+    /// let input = &b"short\nfar too long for the limit\nok\n"[..];
+    /// let mut lines = BufReader::new(input).lines_with_max(8);
+    /// assert_eq!(lines.next_line().await?.as_deref(), Some("short"));
+    /// let err = lines.next_line().await.unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    /// assert_eq!(lines.next_line().await?.as_deref(), Some("ok"));
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
+    fn lines_with_max(self, max: usize) -> Lines<Self>
+    where
+        Self: Sized,
+    {
+        Lines::new(self, max)
     }
 
     /// Returns the buffered bytes, reading if the buffer is empty; empty at
@@ -246,13 +280,14 @@ impl<R: ?Sized> Drop for ReadLine<'_, R> {
     }
 }
 
-/// The lines of a reader: see [`AsyncBufReadExt::lines`].
+/// The lines of a reader: see [`AsyncBufReadExt::lines`] and
+/// [`AsyncBufReadExt::lines_with_max`].
 ///
 /// A [`Stream`] of `io::Result<String>`; [`next_line`](Self::next_line)
 /// gives the same without a `StreamExt`. Each line comes without its `\n`
 /// (or `\r\n`); after an error (a read error, or `InvalidData` for a line
-/// that is not UTF-8, which is then dropped) the stream goes on with the
-/// next line.
+/// that is not UTF-8 or, with a bound, too long, which is then dropped)
+/// the stream goes on with the next line.
 ///
 /// # Cancel safety
 /// See [`Lines::next_line`]: a partial line stays buffered across a drop.
@@ -260,11 +295,30 @@ impl<R: ?Sized> Drop for ReadLine<'_, R> {
 #[must_use = "streams do nothing unless polled"]
 pub struct Lines<R> {
     reader: R,
-    /// The line read so far.
+    /// The line read so far (with a bound, without its `\n`).
     bytes: Vec<u8>,
+    /// The longest line allowed; `usize::MAX` for no bound.
+    max: usize,
+    /// The line being read is over the bound, and its error was returned:
+    /// skip to its end.
+    skipping: bool,
 }
 
 impl<R> Lines<R> {
+    fn new(reader: R, max: usize) -> Lines<R> {
+        Lines {
+            reader,
+            bytes: Vec::new(),
+            max,
+            skipping: false,
+        }
+    }
+
+    /// The longest line allowed, in bytes (`usize::MAX`: no bound).
+    pub fn max_line_len(&self) -> usize {
+        self.max
+    }
+
     /// The reader, back. A partial line read so far is lost.
     pub fn into_inner(self) -> R {
         self.reader
@@ -294,6 +348,9 @@ impl<R: AsyncBufRead + Unpin> Lines<R> {
     /// `Ready(Ok(Some(line)))` once a whole line is in, `Ready(Ok(None))` at
     /// end of stream.
     pub fn poll_next_line(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<String>>> {
+        if self.max != usize::MAX {
+            return self.poll_next_bounded_line(cx);
+        }
         // `read` is not needed across polls: `bytes` itself holds the part
         // of the line read so far.
         let mut read = 0;
@@ -320,6 +377,87 @@ impl<R: AsyncBufRead + Unpin> Lines<R> {
                 .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "line is not UTF-8")),
         )
     }
+}
+
+impl<R: AsyncBufRead + Unpin> Lines<R> {
+    /// `poll_next_line` with a bound: the line's bytes go to `self.bytes`
+    /// only while they fit in `max + 1` (room for the `\r` of a `\r\n`),
+    /// and `\n` never does.
+    fn poll_next_bounded_line(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<String>>> {
+        loop {
+            // A unit of budget per round, given back if the reader waits,
+            // as in `poll_read_until`.
+            ready!(coop::poll_proceed(cx));
+            let mut reader = Pin::new(&mut self.reader);
+            let available = match reader.as_mut().poll_fill_buf(cx) {
+                Poll::Ready(result) => result?,
+                Poll::Pending => {
+                    coop::refund();
+                    return Poll::Pending;
+                }
+            };
+            if available.is_empty() {
+                // End of stream: the last line may lack its `\n`.
+                self.skipping = false;
+                if self.bytes.is_empty() {
+                    return Poll::Ready(Ok(None));
+                }
+                return Poll::Ready(self.finish_line());
+            }
+            let newline = available.iter().position(|&b| b == b'\n');
+            let content = &available[..newline.unwrap_or(available.len())];
+            let used = newline.map_or(available.len(), |i| i + 1);
+            if self.skipping {
+                reader.consume(used);
+                self.skipping = newline.is_none();
+                continue;
+            }
+            let room = self.max.saturating_add(1) - self.bytes.len();
+            if content.len() > room {
+                reader.consume(used);
+                self.bytes.clear();
+                self.skipping = newline.is_none();
+                return Poll::Ready(Err(too_long(self.max)));
+            }
+            // Grow as a `Vec` does, but never past the bound.
+            let needed = self.bytes.len() + content.len();
+            if needed > self.bytes.capacity() {
+                let target = needed
+                    .max(self.bytes.capacity() * 2)
+                    .min(self.max.saturating_add(1));
+                self.bytes.reserve_exact(target - self.bytes.len());
+            }
+            self.bytes.extend_from_slice(content);
+            reader.consume(used);
+            if newline.is_some() {
+                return Poll::Ready(self.finish_line());
+            }
+        }
+    }
+
+    /// The line in `self.bytes` without a final `\r`, as a string;
+    /// `InvalidData` if it is longer than the bound or not UTF-8. Leaves
+    /// `self.bytes` empty.
+    fn finish_line(&mut self) -> io::Result<Option<String>> {
+        let mut bytes = std::mem::take(&mut self.bytes);
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        if bytes.len() > self.max {
+            return Err(too_long(self.max));
+        }
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "line is not UTF-8"))
+    }
+}
+
+/// The error of a line over the bound of `lines_with_max`.
+fn too_long(max: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("line longer than {max} bytes"),
+    )
 }
 
 impl<R: AsyncBufRead + Unpin> Stream for Lines<R> {

@@ -1,4 +1,6 @@
-//! `AsyncReadExt`: `read`, `read_exact`, `read_to_end`, `read_to_string`.
+//! `AsyncReadExt`: `read`, `read_exact`, `read_to_end`, `read_to_string`,
+//! the numbers (`read_u8` .. `read_f64_le`, big-endian unless `_le`, as in
+//! tokio), and the adapters `take` and `chain`.
 //!
 //! Each method returns a small named future that borrows the reader; all of
 //! them need `Self: Unpin` (every ember type is; pin a `!Unpin` reader with
@@ -9,7 +11,37 @@ use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use super::AsyncRead;
+use super::read_int::ReadInt;
+use super::{AsyncRead, Chain, Take};
+
+/// One `read_*` method per number type and byte order: exactly the
+/// number's size is read, then decoded (`MULTI` is the cancel-safety text
+/// of the numbers wider than a byte).
+macro_rules! read_int {
+    ($($name:ident, $ty:ty, $from:ident, $what:literal, $cancel:tt;)*) => {$(
+        #[doc = concat!("Reads ", $what, "; `UnexpectedEof` if the stream ends first.")]
+        ///
+        /// # Cancel safety
+        #[doc = read_int!(@cancel $cancel)]
+        fn $name(&mut self) -> ReadInt<'_, Self, $ty>
+        where
+            Self: Unpin,
+        {
+            const N: usize = std::mem::size_of::<$ty>();
+            ReadInt::new(self, N, |bytes| {
+                let mut array = [0u8; N];
+                array.copy_from_slice(&bytes[..N]);
+                <$ty>::$from(array)
+            })
+        }
+    )*};
+    (@cancel MULTI) => {
+        "Not cancel safe: the bytes read before the drop are lost."
+    };
+    (@cancel $text:literal) => {
+        $text
+    };
+}
 
 /// Read helpers for every [`AsyncRead`].
 pub trait AsyncReadExt: AsyncRead {
@@ -108,6 +140,49 @@ pub trait AsyncReadExt: AsyncRead {
             bytes,
             out: buf,
         }
+    }
+
+    /// A reader of at most `limit` bytes of this one, then end of stream.
+    /// Bounds what a read may buffer: `(&mut reader).take(n)` keeps the
+    /// reader for later (see [`Take`] for a bounded `read_line`).
+    fn take(self, limit: u64) -> Take<Self>
+    where
+        Self: Sized,
+    {
+        Take::new(self, limit)
+    }
+
+    /// A reader of this one to its end, then of `next`.
+    fn chain<R: AsyncRead>(self, next: R) -> Chain<Self, R>
+    where
+        Self: Sized,
+    {
+        Chain::new(self, next)
+    }
+
+    read_int! {
+        read_u8, u8, from_be_bytes, "an `u8`", "Cancel safe: if dropped before it completes, no byte was read.";
+        read_i8, i8, from_be_bytes, "an `i8`", "Cancel safe: if dropped before it completes, no byte was read.";
+        read_u16, u16, from_be_bytes, "a big-endian `u16`", MULTI;
+        read_i16, i16, from_be_bytes, "a big-endian `i16`", MULTI;
+        read_u32, u32, from_be_bytes, "a big-endian `u32`", MULTI;
+        read_i32, i32, from_be_bytes, "a big-endian `i32`", MULTI;
+        read_u64, u64, from_be_bytes, "a big-endian `u64`", MULTI;
+        read_i64, i64, from_be_bytes, "a big-endian `i64`", MULTI;
+        read_u128, u128, from_be_bytes, "a big-endian `u128`", MULTI;
+        read_i128, i128, from_be_bytes, "a big-endian `i128`", MULTI;
+        read_f32, f32, from_be_bytes, "a big-endian IEEE 754 `f32`", MULTI;
+        read_f64, f64, from_be_bytes, "a big-endian IEEE 754 `f64`", MULTI;
+        read_u16_le, u16, from_le_bytes, "a little-endian `u16`", MULTI;
+        read_i16_le, i16, from_le_bytes, "a little-endian `i16`", MULTI;
+        read_u32_le, u32, from_le_bytes, "a little-endian `u32`", MULTI;
+        read_i32_le, i32, from_le_bytes, "a little-endian `i32`", MULTI;
+        read_u64_le, u64, from_le_bytes, "a little-endian `u64`", MULTI;
+        read_i64_le, i64, from_le_bytes, "a little-endian `i64`", MULTI;
+        read_u128_le, u128, from_le_bytes, "a little-endian `u128`", MULTI;
+        read_i128_le, i128, from_le_bytes, "a little-endian `i128`", MULTI;
+        read_f32_le, f32, from_le_bytes, "a little-endian IEEE 754 `f32`", MULTI;
+        read_f64_le, f64, from_le_bytes, "a little-endian IEEE 754 `f64`", MULTI;
     }
 }
 

@@ -1,13 +1,40 @@
-//! `AsyncWriteExt`: `write`, `write_all`, `flush`, `close`.
+//! `AsyncWriteExt`: `write`, `write_all`, `write_all_buf`, `flush`,
+//! `close`, and the numbers (`write_u8` .. `write_f64_le`, big-endian
+//! unless `_le`, as in tokio).
 //!
 //! Same shape as `ext_read.rs`: named futures borrowing an `Unpin` writer.
 
 use std::future::Future;
-use std::io::{self, IoSlice};
+use std::io::{self, Cursor, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use super::write_int::WriteInt;
 use super::AsyncWrite;
+
+/// One `write_*` method per number type and byte order: the number is
+/// encoded at once, and all its bytes written (`MULTI` is the
+/// cancel-safety text of the numbers wider than a byte).
+macro_rules! write_int {
+    ($($name:ident, $ty:ty, $to:ident, $what:literal, $cancel:tt;)*) => {$(
+        #[doc = concat!("Writes ", $what, "; `WriteZero` if the writer stops taking bytes.")]
+        ///
+        /// # Cancel safety
+        #[doc = write_int!(@cancel $cancel)]
+        fn $name(&mut self, n: $ty) -> WriteInt<'_, Self>
+        where
+            Self: Unpin,
+        {
+            WriteInt::new(self, &n.$to())
+        }
+    )*};
+    (@cancel MULTI) => {
+        "Not cancel safe: a prefix of the number may have been written."
+    };
+    (@cancel $text:literal) => {
+        $text
+    };
+}
 
 /// Write helpers for every [`AsyncWrite`].
 pub trait AsyncWriteExt: AsyncWrite {
@@ -87,6 +114,64 @@ pub trait AsyncWriteExt: AsyncWrite {
         Self: Unpin,
     {
         Close { writer: self }
+    }
+
+    /// Writes the bytes of `src` from its position to its end, moving the
+    /// position as bytes are taken; `WriteZero` if the writer stops taking
+    /// them.
+    ///
+    /// tokio takes any `bytes::Buf` here; ember has no `bytes`
+    /// dependency, so the cursor is std's `Cursor` over any `AsRef<[u8]>`
+    /// (a `Vec<u8>`, a `&[u8]`, a `Box<[u8]>`, ...).
+    ///
+    /// # Cancel safety
+    /// Cancel safe in effect: if dropped midway, `src`'s position says
+    /// exactly how much was written, and calling it again goes on from
+    /// there.
+    ///
+    /// ```
+    /// use ember::io::AsyncWriteExt;
+    /// use std::io::Cursor;
+    /// # ember::block_on(async {
+    /// let mut out = Vec::new();
+    /// let mut src = Cursor::new(b"hello".to_vec());
+    /// src.set_position(1);
+    /// out.write_all_buf(&mut src).await?;
+    /// assert_eq!(out, b"ello");
+    /// assert_eq!(src.position(), 5);
+    /// # Ok::<(), std::io::Error>(()) }).unwrap();
+    /// ```
+    fn write_all_buf<'a, B>(&'a mut self, src: &'a mut Cursor<B>) -> WriteAllBuf<'a, Self, B>
+    where
+        Self: Unpin,
+        B: AsRef<[u8]>,
+    {
+        WriteAllBuf { writer: self, src }
+    }
+
+    write_int! {
+        write_u8, u8, to_be_bytes, "an `u8`", "Cancel safe: if dropped before it completes, nothing was written.";
+        write_i8, i8, to_be_bytes, "an `i8`", "Cancel safe: if dropped before it completes, nothing was written.";
+        write_u16, u16, to_be_bytes, "a big-endian `u16`", MULTI;
+        write_i16, i16, to_be_bytes, "a big-endian `i16`", MULTI;
+        write_u32, u32, to_be_bytes, "a big-endian `u32`", MULTI;
+        write_i32, i32, to_be_bytes, "a big-endian `i32`", MULTI;
+        write_u64, u64, to_be_bytes, "a big-endian `u64`", MULTI;
+        write_i64, i64, to_be_bytes, "a big-endian `i64`", MULTI;
+        write_u128, u128, to_be_bytes, "a big-endian `u128`", MULTI;
+        write_i128, i128, to_be_bytes, "a big-endian `i128`", MULTI;
+        write_f32, f32, to_be_bytes, "a big-endian IEEE 754 `f32`", MULTI;
+        write_f64, f64, to_be_bytes, "a big-endian IEEE 754 `f64`", MULTI;
+        write_u16_le, u16, to_le_bytes, "a little-endian `u16`", MULTI;
+        write_i16_le, i16, to_le_bytes, "a little-endian `i16`", MULTI;
+        write_u32_le, u32, to_le_bytes, "a little-endian `u32`", MULTI;
+        write_i32_le, i32, to_le_bytes, "a little-endian `i32`", MULTI;
+        write_u64_le, u64, to_le_bytes, "a little-endian `u64`", MULTI;
+        write_i64_le, i64, to_le_bytes, "a little-endian `i64`", MULTI;
+        write_u128_le, u128, to_le_bytes, "a little-endian `u128`", MULTI;
+        write_i128_le, i128, to_le_bytes, "a little-endian `i128`", MULTI;
+        write_f32_le, f32, to_le_bytes, "a little-endian IEEE 754 `f32`", MULTI;
+        write_f64_le, f64, to_le_bytes, "a little-endian IEEE 754 `f64`", MULTI;
     }
 }
 
@@ -189,5 +274,40 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteVectored<'_, W> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         Pin::new(&mut *this.writer).poll_write_vectored(cx, this.bufs)
+    }
+}
+
+/// Future of [`AsyncWriteExt::write_all_buf`].
+///
+/// # Cancel safety
+/// See [`AsyncWriteExt::write_all_buf`]: the cursor's position is exact
+/// between polls.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct WriteAllBuf<'a, W: ?Sized, B> {
+    writer: &'a mut W,
+    src: &'a mut Cursor<B>,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized, B: AsRef<[u8]>> Future for WriteAllBuf<'_, W, B> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        loop {
+            let bytes = this.src.get_ref().as_ref();
+            // A position past the end (set by hand) means nothing is left.
+            let start =
+                usize::try_from(this.src.position()).map_or(bytes.len(), |p| p.min(bytes.len()));
+            let rest = &bytes[start..];
+            if rest.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            let n = ready!(Pin::new(&mut *this.writer).poll_write(cx, rest))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            this.src.set_position((start + n.min(rest.len())) as u64);
+        }
     }
 }

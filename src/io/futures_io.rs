@@ -13,7 +13,9 @@
 
 //!
 //! Only the types of the enabled features get the impls: the sockets and
-//! `Async` with `net`, `BufReader` and `BufWriter` with `io-util`.
+//! `Async` with `net`; `BufReader`, `BufWriter`, `Take`, `Chain` and the
+//! in-memory streams with `io-util`; `fs::File` (with `AsyncSeek`) with
+//! `fs`.
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::pin::Pin;
@@ -152,5 +154,105 @@ mod buffered {
 
     impl<W: AsyncWrite> futures_io::AsyncWrite for BufWriter<W> {
         forward_write!();
+    }
+}
+
+#[cfg(feature = "io-util")]
+mod util {
+    use super::*;
+    use crate::io::{AsyncBufRead, Chain, DuplexStream, Empty, Repeat, SimplexStream, Sink, Take};
+
+    macro_rules! forward_buf_read {
+        () => {
+            fn poll_fill_buf(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+            ) -> Poll<io::Result<&[u8]>> {
+                AsyncBufRead::poll_fill_buf(self, cx)
+            }
+
+            fn consume(self: Pin<&mut Self>, amt: usize) {
+                AsyncBufRead::consume(self, amt)
+            }
+        };
+    }
+
+    impl futures_io::AsyncRead for DuplexStream {
+        forward_read!();
+    }
+
+    impl futures_io::AsyncWrite for DuplexStream {
+        forward_write!();
+    }
+
+    impl futures_io::AsyncRead for SimplexStream {
+        forward_read!();
+    }
+
+    impl futures_io::AsyncWrite for SimplexStream {
+        forward_write!();
+    }
+
+    impl futures_io::AsyncRead for Empty {
+        forward_read!();
+    }
+
+    impl futures_io::AsyncBufRead for Empty {
+        forward_buf_read!();
+    }
+
+    impl futures_io::AsyncWrite for Empty {
+        forward_write!();
+    }
+
+    impl futures_io::AsyncWrite for Sink {
+        forward_write!();
+    }
+
+    impl futures_io::AsyncRead for Repeat {
+        forward_read!();
+    }
+
+    impl<R: AsyncRead> futures_io::AsyncRead for Take<R> {
+        forward_read!();
+    }
+
+    impl<R: AsyncBufRead> futures_io::AsyncBufRead for Take<R> {
+        forward_buf_read!();
+    }
+
+    impl<T: AsyncRead, U: AsyncRead> futures_io::AsyncRead for Chain<T, U> {
+        forward_read!();
+    }
+
+    impl<T: AsyncBufRead, U: AsyncBufRead> futures_io::AsyncBufRead for Chain<T, U> {
+        forward_buf_read!();
+    }
+}
+
+#[cfg(feature = "fs")]
+mod file {
+    use std::io::SeekFrom;
+
+    use super::*;
+    use crate::fs::File;
+    use crate::io::AsyncSeek;
+
+    impl futures_io::AsyncRead for File {
+        forward_read!();
+    }
+
+    impl futures_io::AsyncWrite for File {
+        forward_write!();
+    }
+
+    impl futures_io::AsyncSeek for File {
+        fn poll_seek(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            pos: SeekFrom,
+        ) -> Poll<io::Result<u64>> {
+            AsyncSeek::poll_seek(self, cx, pos)
+        }
     }
 }

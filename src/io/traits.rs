@@ -1,5 +1,5 @@
-//! `AsyncRead`, `AsyncWrite` and `AsyncBufRead`, in the shape of the
-//! `futures-io` traits.
+//! `AsyncRead`, `AsyncWrite`, `AsyncBufRead` and `AsyncSeek`, in the shape
+//! of the `futures-io` traits.
 //!
 //! Implemented by ember's sockets and adapters; used by the extension traits
 //! (`ext_read.rs`, `ext_write.rs`, `ext_buf_read.rs`) and by `copy`. The shape is the one most
@@ -7,7 +7,7 @@
 //! uninitialised memory go through the provided `poll_read_buf` and a
 //! [`ReadBuf`], which the fd-backed readers override.
 
-use std::io::{self, IoSlice, IoSliceMut};
+use std::io::{self, IoSlice, IoSliceMut, SeekFrom};
 use std::ops::DerefMut;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -112,6 +112,55 @@ pub trait AsyncBufRead: AsyncRead {
 
     /// Marks `amt` buffered bytes as read.
     fn consume(self: Pin<&mut Self>, amt: usize);
+}
+
+/// Moves the cursor of a seekable source (a file) asynchronously.
+///
+/// The `futures-io` shape: one method, called again with the same `pos`
+/// after a `Pending`, until it returns the new position from the start of
+/// the source. (tokio splits it in two, `start_seek` and `poll_complete`;
+/// `AsyncSeekExt::seek` is the same call in both.)
+pub trait AsyncSeek {
+    /// Attempts to seek to `pos`; `Ready(Ok(n))` with the new position.
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>>;
+}
+
+impl<T: ?Sized + AsyncSeek + Unpin> AsyncSeek for &mut T {
+    fn poll_seek(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        Pin::new(&mut **self).poll_seek(cx, pos)
+    }
+}
+
+impl<T: ?Sized + AsyncSeek + Unpin> AsyncSeek for Box<T> {
+    fn poll_seek(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        Pin::new(&mut **self).poll_seek(cx, pos)
+    }
+}
+
+impl<P> AsyncSeek for Pin<P>
+where
+    P: DerefMut + Unpin,
+    P::Target: AsyncSeek,
+{
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        self.get_mut().as_mut().poll_seek(cx, pos)
+    }
 }
 
 macro_rules! deref_async_read {

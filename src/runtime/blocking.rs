@@ -41,9 +41,12 @@
 //!
 //! # Shutdown
 //! Dropping the runtime shuts its pool: jobs still queued are dropped
-//! without running (their tasks are gone already), idle workers are woken
-//! and exit, and a job that is running goes on to completion on its thread;
-//! its result is then dropped (on that thread) and the thread exits. The
+//! without running (their tasks are gone already), except the *mandatory*
+//! ones (`spawn_mandatory_blocking`, used for `fs::File`'s writes, whose
+//! callers were already told `Ok`), which the workers run before they
+//! exit; idle workers are woken and exit, and a job that is running goes
+//! on to completion on its thread; its result is then dropped (on that
+//! thread) and the thread exits. The
 //! runtime does not wait for it: a job may block forever, and a process
 //! exits when `main` returns whatever its other threads are doing.
 //!
@@ -114,16 +117,50 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    submit(f, Mandatory::No)
+}
+
+/// As [`spawn_blocking`], but the job runs even if the runtime is dropped
+/// before it started (see "Shutdown" in the module docs). For the writes
+/// of `fs::File`, whose caller was told `Ok` before the bytes reached the
+/// file, as tokio's `spawn_mandatory_blocking`.
+#[cfg(feature = "fs")]
+#[track_caller]
+pub(crate) fn spawn_mandatory_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    submit(f, Mandatory::Yes)
+}
+
+/// Whether a job not yet started survives the pool's shutdown.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mandatory {
+    /// Dropped with the queue (every `spawn_blocking` job).
+    No,
+    /// Kept in the queue and run by the exiting threads.
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
+    Yes,
+}
+
+#[track_caller]
+fn submit<F, R>(f: F, mandatory: Mandatory) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
     let core = super::current_core("ember::spawn_blocking");
     let slot = Arc::new(Mutex::new(Slot::Waiting(None)));
     let filler = Filler {
         slot: slot.clone(),
         filled: false,
     };
-    core.blocking.submit(Box::new(move |start| match start {
+    let job: Job = Box::new(move |start| match start {
         Ok(()) => filler.fill(catch_unwind(AssertUnwindSafe(f))),
         Err(why) => filler.fill(Err(Box::new(why))),
-    }));
+    });
+    core.blocking.submit(Queued { job, mandatory });
     core.spawn(Wait { slot })
 }
 
@@ -131,6 +168,13 @@ where
 /// the reason it will never run. Dropping it uncalled marks its slot
 /// [`Slot::Lost`].
 type Job = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// A job in the pool's queue, and whether it must run even after the
+/// pool shuts.
+struct Queued {
+    job: Job,
+    mandatory: Mandatory,
+}
 
 /// Where a job's result waits for its task.
 enum Slot<R> {
@@ -257,7 +301,7 @@ struct PoolShared {
 
 struct PoolState {
     /// Jobs no thread has taken yet, in submission order.
-    queue: VecDeque<Job>,
+    queue: VecDeque<Queued>,
     /// Worker threads alive.
     threads: usize,
     /// Of those, how many wait on the condvar (see the module docs).
@@ -285,14 +329,14 @@ impl Pool {
 
     /// Queues `job`, waking an idle thread or starting a new one if the
     /// idle ones do not cover the queue.
-    fn submit(&self, job: Job) {
+    fn submit(&self, queued: Queued) {
         let mut state = lock(&self.shared.state);
         if state.shut {
             drop(state);
-            drop_quietly(job);
+            drop_quietly(queued.job);
             return;
         }
-        state.queue.push_back(job);
+        state.queue.push_back(queued);
         if state.idle > 0 {
             self.shared.work.notify_one();
         }
@@ -323,7 +367,7 @@ impl Pool {
             if state.threads > 0 {
                 return; // the running threads will get to the queue
             }
-            state.queue.drain(..).collect()
+            state.queue.drain(..).map(|queued| queued.job).collect()
         };
         for job in failed {
             let why = format!("ember::spawn_blocking: could not start a blocking thread: {e}");
@@ -335,13 +379,18 @@ impl Pool {
         }
     }
 
-    /// Stops the pool: drops the jobs not started, wakes the idle threads so
-    /// they exit. Running jobs finish on their threads. Idempotent.
+    /// Stops the pool: drops the jobs not started, except the mandatory
+    /// ones, and wakes the idle threads so they run those and exit. Running
+    /// jobs finish on their threads. Idempotent.
     pub(crate) fn shutdown(&self) {
-        let queued = {
+        let queued: Vec<Job> = {
             let mut state = lock(&self.shared.state);
             state.shut = true;
-            std::mem::take(&mut state.queue)
+            let (keep, dropped) = std::mem::take(&mut state.queue)
+                .into_iter()
+                .partition(|queued| queued.mandatory == Mandatory::Yes);
+            state.queue = keep;
+            dropped.into_iter().map(|queued| queued.job).collect()
         };
         self.shared.work.notify_all();
         // Outside the lock: the jobs' captures run user destructors.
@@ -373,7 +422,9 @@ impl PoolShared {
     fn work(&self) {
         let mut state = lock(&self.state);
         loop {
-            if let Some(job) = state.queue.pop_front() {
+            // Before looking at `shut`: what is left in the queue after a
+            // shutdown is mandatory, and runs.
+            if let Some(Queued { job, .. }) = state.queue.pop_front() {
                 drop(state);
                 // The job catches `f`'s panic itself; what is left is a
                 // panicking destructor of a result nobody claimed, which

@@ -63,6 +63,8 @@ mod waker;
 pub(crate) use crate::trace;
 
 pub use affinity::pin_to_cpu;
+#[cfg(feature = "fs")]
+pub(crate) use blocking::spawn_mandatory_blocking;
 pub use blocking::{spawn_blocking, BLOCKING_KEEP_ALIVE};
 pub(crate) use handle::Remote;
 pub use handle::{Handle, TryCurrentError};

@@ -413,3 +413,13 @@ impl fmt::Debug for Signals {
         f.debug_struct("Signals").field("signals", &sigs).finish()
     }
 }
+
+// For `process`, which must know whether a child's `SIGCHLD` listener can
+// still wait where it is (see `process/wait.rs`).
+#[cfg(feature = "process")]
+impl Signals {
+    /// `Ok` while the runtime this listener registered with runs.
+    pub(crate) fn check(&self) -> io::Result<()> {
+        self.bell.check()
+    }
+}

@@ -129,6 +129,8 @@ struct State<T> {
     tail: u64,
     receivers: usize,
     senders: usize,
+    /// `WeakSender`s: they keep the memory, not the channel, open.
+    weak_senders: usize,
     /// Receivers waiting in `recv`.
     waiters: WaitList<()>,
 }
@@ -218,6 +220,7 @@ impl<T> Sender<T> {
                     tail: 0,
                     receivers: 0,
                     senders: 1,
+                    weak_senders: 0,
                     waiters: WaitList::new(),
                 }),
                 mask: capacity as u64 - 1,
@@ -293,6 +296,25 @@ impl<T> Sender<T> {
         self.shared.lock().senders
     }
 
+    /// How many senders there are (tokio's name beside `sender_count`).
+    pub fn strong_count(&self) -> usize {
+        self.shared.lock().senders
+    }
+
+    /// How many weak senders there are.
+    pub fn weak_count(&self) -> usize {
+        self.shared.lock().weak_senders
+    }
+
+    /// A [`WeakSender`]: it does not keep the channel open, and
+    /// [`upgrade`](WeakSender::upgrade)s while a sender is left.
+    pub fn downgrade(&self) -> WeakSender<T> {
+        self.shared.lock().weak_senders += 1;
+        WeakSender {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// Whether both senders belong to the same channel.
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
@@ -310,6 +332,59 @@ impl<T> Sender<T> {
             }
             notified.await;
         }
+    }
+}
+
+/// A sender that does not keep the channel open (receivers see `Closed`
+/// once the last [`Sender`] goes); made by [`Sender::downgrade`].
+pub struct WeakSender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> WeakSender<T> {
+    /// A sender, unless every sender is gone.
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        let mut state = self.shared.lock();
+        if state.senders == 0 {
+            return None;
+        }
+        state.senders += 1;
+        drop(state);
+        Some(Sender {
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// How many senders there are.
+    pub fn strong_count(&self) -> usize {
+        self.shared.lock().senders
+    }
+
+    /// How many weak senders there are.
+    pub fn weak_count(&self) -> usize {
+        self.shared.lock().weak_senders
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> WeakSender<T> {
+        self.shared.lock().weak_senders += 1;
+        WeakSender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for WeakSender<T> {
+    fn drop(&mut self) {
+        self.shared.lock().weak_senders -= 1;
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("broadcast::WeakSender")
+            .finish_non_exhaustive()
     }
 }
 
@@ -407,6 +482,11 @@ impl<T> Receiver<T> {
     /// How many senders there are.
     pub fn sender_strong_count(&self) -> usize {
         self.shared.lock().senders
+    }
+
+    /// How many weak senders there are.
+    pub fn sender_weak_count(&self) -> usize {
+        self.shared.lock().weak_senders
     }
 
     /// Whether both receivers belong to the same channel.

@@ -278,6 +278,19 @@ impl<'a, T> RwLockReadGuard<'a, T> {
             _unlock: this._unlock,
         }
     }
+
+    /// [`map`](Self::map) to a part that may be missing; gives the guard
+    /// back if `f` returns `None`.
+    pub fn try_map<U, F>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let RwLockReadGuard { value, _unlock } = this;
+        match Ref::filter_map(value, f) {
+            Ok(value) => Ok(RwLockReadGuard { value, _unlock }),
+            Err(value) => Err(RwLockReadGuard { value, _unlock }),
+        }
+    }
 }
 
 impl<T> Deref for RwLockReadGuard<'_, T> {
@@ -310,6 +323,30 @@ impl<'a, T> RwLockWriteGuard<'a, T> {
         RwLockMappedWriteGuard {
             value: RefMut::map(this.value, f),
             _unlock: this.unlock,
+        }
+    }
+
+    /// [`map`](Self::map) to a part that may be missing; gives the guard
+    /// back if `f` returns `None`.
+    pub fn try_map<U, F>(this: Self, f: F) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let RwLockWriteGuard {
+            value,
+            lock,
+            unlock,
+        } = this;
+        match RefMut::filter_map(value, f) {
+            Ok(value) => Ok(RwLockMappedWriteGuard {
+                value,
+                _unlock: unlock,
+            }),
+            Err(value) => Err(RwLockWriteGuard {
+                value,
+                lock,
+                unlock,
+            }),
         }
     }
 

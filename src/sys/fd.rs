@@ -1,9 +1,11 @@
 //! Any file descriptor: file status flags (`fcntl(2)` with `F_GETFL` and
-//! `F_SETFL`).
+//! `F_SETFL`), and anonymous pipes (`pipe2(2)`).
 //!
-//! Called by `sys::socket` (sockets taken from std or other crates) and by
-//! `io::Async` (pipes, eventfds, ttys, anything with an fd). The fd is only
-//! borrowed; its owner decides when it closes.
+//! Called by `sys::socket` (sockets taken from std or other crates), by
+//! `io::Async` (pipes, eventfds, ttys, anything with an fd), and by the
+//! pipe ends of `net::unix::pipe` and `process` (`io/pipe_end.rs`). A
+//! borrowed fd stays its owner's; the pipe's two fds are owned from the
+//! line that creates them.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
@@ -15,6 +17,7 @@ use super::cvt;
 /// The flag belongs to the open file description, not to the fd: every
 /// duplicate of it (`dup`, `fork`, a terminal shared with the parent shell)
 /// becomes non-blocking too.
+#[cfg_attr(not(feature = "net"), allow(dead_code))]
 pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     set_nonblocking_raw(fd.as_raw_fd())
 }
@@ -24,11 +27,70 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
 /// fd is open; were it not, `fcntl` would answer `EBADF`: no memory is at
 /// stake, only which fd gets the flag.
 pub(crate) fn set_nonblocking_raw(raw: RawFd) -> io::Result<()> {
+    set_nonblocking_to(raw, true)
+}
+
+/// Sets (`true`) or clears (`false`) `O_NONBLOCK` on `raw`, leaving its
+/// other flags alone; no `F_SETFL` when it already is as asked. See
+/// [`set_nonblocking_raw`] for why a number is enough.
+pub(crate) fn set_nonblocking_to(raw: RawFd, nonblocking: bool) -> io::Result<()> {
     // SAFETY: F_GETFL takes no pointer.
     let flags = cvt(unsafe { libc::fcntl(raw, libc::F_GETFL) })?;
-    if flags & libc::O_NONBLOCK == 0 {
+    let wanted = if nonblocking {
+        flags | libc::O_NONBLOCK
+    } else {
+        flags & !libc::O_NONBLOCK
+    };
+    if wanted != flags {
         // SAFETY: F_SETFL with an int argument.
-        cvt(unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+        cvt(unsafe { libc::fcntl(raw, libc::F_SETFL, wanted) })?;
     }
     Ok(())
+}
+
+/// What an fd was opened for: its access mode (`O_ACCMODE` of `F_GETFL`).
+#[cfg(feature = "net")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Access {
+    pub(crate) read: bool,
+    pub(crate) write: bool,
+}
+
+/// The access mode of `fd` (`fcntl(F_GETFL)`).
+#[cfg(feature = "net")]
+pub(crate) fn access(fd: BorrowedFd<'_>) -> io::Result<Access> {
+    // SAFETY: F_GETFL takes no pointer; `fd` is borrowed, so open.
+    let flags = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
+    Ok(match flags & libc::O_ACCMODE {
+        libc::O_RDONLY => Access {
+            read: true,
+            write: false,
+        },
+        libc::O_WRONLY => Access {
+            read: false,
+            write: true,
+        },
+        _ => Access {
+            read: true,
+            write: true,
+        },
+    })
+}
+
+/// `O_NONBLOCK` and `O_RDWR`, for opening a FIFO with std's `OpenOptions`
+/// (`custom_flags`), which names no `libc`.
+#[cfg(feature = "net")]
+pub(crate) const O_NONBLOCK: i32 = libc::O_NONBLOCK;
+
+/// A new anonymous pipe, `(read end, write end)`, both non-blocking and
+/// close-on-exec from the call that creates them (`pipe2(2)`).
+#[cfg(feature = "net")]
+pub(crate) fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+
+    let mut fds = [-1 as RawFd; 2];
+    // SAFETY: `fds` is a live array of two ints, as `pipe2` requires.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
+    // SAFETY: `pipe2` succeeded, so both are fresh fds owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }

@@ -2,7 +2,8 @@
 //! Linux calls ember makes.
 //!
 //! Called by the reactor (`epoll`), the runtime (`eventfd`, `thread`),
-//! `net` (`socket`), `io::Async` (`fd`) and `signal` (`signal`). This is
+//! `net` (`socket`, `fd`), `io::Async` (`fd`), `signal` (`signal`) and
+//! `process` (`process`, `fd`). This is
 //! the only module that names `libc`, and, with `runtime/task.rs`, the
 //! only one that holds `unsafe` (`docs/unsafe.md` lists every site).
 //! Everything above it sees owned file descriptors
@@ -16,12 +17,14 @@
 //! | `sockopt.rs` | `setsockopt(2)`/`getsockopt(2)`: every socket option ember offers, and `SO_PEERCRED` |
 //! | `addr.rs` | `ip(7)` addresses: `sockaddr_in`/`sockaddr_in6`, and `RawAddr` |
 //! | `unix_addr.rs` | `unix(7)` addresses: `sockaddr_un` |
-//! | `fd.rs` | `fcntl(2)`: `O_NONBLOCK` on any fd |
+//! | `fd.rs` | `fcntl(2)`: `O_NONBLOCK` and the access mode of any fd; `pipe2(2)` |
+//! | `process.rs` | `pidfd_open(2)`: an fd readable when a child exits |
 //! | `signal.rs` | `sigaction(2)`, the signal handler, `pipe2(2)` for its self-pipe |
 //! | `thread.rs` | `prctl(2)`: the loop thread's timer slack; `sched_setaffinity(2)`: pinning a thread to a CPU |
 //!
-//! `socket.rs`, `sockopt.rs`, `addr.rs`, `unix_addr.rs` and `fd.rs` are compiled with the
-//! `net` feature, `signal.rs` with `signal`; the rest always.
+//! `socket.rs`, `sockopt.rs`, `addr.rs` and `unix_addr.rs` are compiled
+//! with the `net` feature, `fd.rs` with `net` or `process`, `signal.rs`
+//! with `signal`, `process.rs` with `process`; the rest always.
 //!
 //! Three rules hold throughout:
 //!
@@ -42,8 +45,10 @@
 mod addr;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
-#[cfg(feature = "net")]
+#[cfg(any(feature = "net", feature = "process"))]
 pub(crate) mod fd;
+#[cfg(feature = "process")]
+pub(crate) mod process;
 #[cfg(feature = "signal")]
 pub(crate) mod signal;
 #[cfg(feature = "net")]

@@ -15,6 +15,7 @@
 //! | `listener.rs` | [`UnixListener`] |
 //! | `stream.rs` | [`UnixStream`] |
 //! | `datagram.rs` | [`UnixDatagram`] |
+//! | `pipe.rs` | [`pipe`]: anonymous pipes and FIFOs, `Sender` and `Receiver` (not sockets, but Unix-only byte channels, here as in tokio) |
 //! | `mod.rs` | addresses (std's [`SocketAddr`]), the `AddrInUse` message for a file in the way, and the stream's halves (declared by `net/split.rs`) |
 //!
 //! # Addresses
@@ -52,6 +53,7 @@
 
 mod datagram;
 mod listener;
+pub mod pipe;
 mod stream;
 mod ucred;
 

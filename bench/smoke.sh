@@ -19,7 +19,7 @@ set -euo pipefail
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$bench_dir")
 bin_dir=${CARGO_TARGET_DIR:-$root/target}/release
-servers=(echo_epoll echo_threads echo_tokio echo_smol echo_ember echo_select echo_poll
+servers=(echo_epoll echo_threads echo_tokio echo_tokio_mt echo_smol echo_ember echo_select echo_poll
     echo_tokio_timed echo_ember_timed
     http_epoll http_threads http_tokio http_smol http_ember)
 # Micro-benchmark runs, small: "binary arguments".

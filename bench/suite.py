@@ -22,12 +22,14 @@ Usually started through `bench/run.sh`, which checks the tools first. It
    primitives (10,000,000 acquire+release of a Semaphore, lock+unlock of a
    Mutex, send+recv on watch and broadcast), and a clean release
    build of the echo server on ember and on tokio, each with only the
-   features it needs (time, stripped size);
+   features it needs (time, stripped size), and the scale-out section:
+   examples/multicore_echo (one ember runtime per thread) against tokio's
+   multi-thread runtime, with 1 and 2 threads, everything on both CPUs;
 4. writes the raw figures (docs/benchmarks.json), the page
    (docs/benchmarks.md) and the chart (docs/img/benchmarks.png).
 
 Every server runs pinned to CPU 0 (`taskset -c 0`) and every load
-generator to CPU 1. Servers are alternated in rounds (the order rotates
+generator to CPU 1, except in the scale-out section (both on both CPUs). Servers are alternated in rounds (the order rotates
 each round) so the machine's drift hits them alike; each figure is the
 median over the rounds, and ratios are taken between medians.
 
@@ -64,8 +66,8 @@ REDIS_TESTS = "ping,set,get,incr"
 LATENESS_US = [50, 1000]
 ARM_CANCEL_ARMED = [10, 10_000, 1_000_000]
 SECTIONS = ["syscalls", "instructions", "timeouts", "rss", "split", "echo", "http", "redis", "tasks", "timers",
-            "sync", "build"]
-TIMED = {"split", "echo", "http", "redis", "tasks", "timers", "sync", "build"}
+            "sync", "build", "scaleout"]
+TIMED = {"split", "echo", "http", "redis", "tasks", "timers", "sync", "build", "scaleout"}
 # The sync micro-benchmarks (`micro_* NAME N`): name, what one round does,
 # the target ("at most this × tokio's time per round").
 SYNC_BENCH = [
@@ -74,6 +76,12 @@ SYNC_BENCH = [
     ("watch", "`watch`: `send(i)` + `changed().await` + `borrow_and_update()`", 0.5),
     ("broadcast", "`broadcast` (capacity 16): `send(i)` + `recv().await`", 0.5),
 ]
+# Scale-out: each server with 1 and 2 threads, all of it (servers and load
+# generators) on both CPUs; two load generators, each with half the
+# connections, so that the load side is not one thread either.
+SCALEOUT = [("ember", 1), ("ember", 2), ("tokio_mt", 1), ("tokio_mt", 2)]
+SCALEOUT_LOADS = [(64, 32), (64, 256)]
+SCALEOUT_LOADGENS = 2
 
 WORK = Path(tempfile.mkdtemp(prefix="ember-suite-"))
 
@@ -123,10 +131,10 @@ class Server:
     """A server binary started on 127.0.0.1:0, pinned, with its address
     read from its `listening on ADDR` line."""
 
-    def __init__(self, argv, cpu=SERVER_CPU, wrapper=(), wait=30.0):
+    def __init__(self, argv, cpu=SERVER_CPU, wrapper=(), wait=30.0, extra=()):
         self.log_path = WORK / f"server-{time.monotonic_ns()}.log"
         self.log_file = open(self.log_path, "w")
-        argv = ["taskset", "-c", cpu, *wrapper, *argv, "127.0.0.1:0"]
+        argv = ["taskset", "-c", cpu, *wrapper, *argv, "127.0.0.1:0", *extra]
         self.proc = subprocess.Popen(
             [str(a) for a in argv], stdout=self.log_file, stderr=subprocess.STDOUT
         )
@@ -279,9 +287,10 @@ GUARD = Guard(0.05, 0.0)
 
 
 def build():
-    log("building (release): bench crate, mini_redis example")
+    log("building (release): bench crate, mini_redis and multicore_echo examples")
     run(["cargo", "build", "--release", "-p", "ember-bench", "--bins"], cwd=ROOT, timeout=1800)
-    run(["cargo", "build", "--release", "--example", "mini_redis"], cwd=ROOT, timeout=1800)
+    run(["cargo", "build", "--release", "--example", "mini_redis", "--example", "multicore_echo"],
+        cwd=ROOT, timeout=1800)
 
 
 def machine():
@@ -499,6 +508,62 @@ def section_echo(cfg):
             got = GUARD.run(f"echo {size} B x {conns}", lambda: block(round_, i, size, conns))
             for rt, sample in got.items():
                 result[f"{size}/{conns}"][rt].append(sample)
+    return result
+
+
+def loadgens(addr, conns, size, secs, cpus):
+    """`SCALEOUT_LOADGENS` load generators at once, on `cpus`, splitting
+    `conns` between them; their rates and round trips summed, their p50s
+    averaged and the worst p99 kept."""
+    procs = [subprocess.Popen(["taskset", "-c", cpus, str(BIN / "loadgen"), "--addr", addr,
+                               "--conns", str(conns // SCALEOUT_LOADGENS), "--size", str(size),
+                               "--secs", str(secs), "--warmup", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(SCALEOUT_LOADGENS)]
+    outs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        if proc.returncode != 0:
+            raise RuntimeError(f"loadgen exited {proc.returncode}: {err[-1000:]}")
+        outs.append(pairs(out))
+    return {"msgs_per_sec": sum(o["msgs_per_sec"] for o in outs), "rtts": sum(o["rtts"] for o in outs),
+            "p50_us": statistics.mean(o["p50_us"] for o in outs), "p99_us": max(o["p99_us"] for o in outs)}
+
+
+def section_scaleout(cfg):
+    """Thread-per-core against work stealing: `multicore_echo` (one ember
+    runtime and one SO_REUSEPORT listener per thread) and `echo_tokio_mt`
+    (tokio's multi-thread runtime), each with 1 and 2 threads; servers and
+    load generators all on both CPUs. Besides the rate, the server's CPU
+    time (user + system, /proc/PID/stat) per round trip, and how many CPUs'
+    worth it used."""
+    both = f"{SERVER_CPU},{LOAD_CPU}"
+    tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+    result = {f"{s}/{c}": {f"{n}-{t}": [] for n, t in SCALEOUT} for s, c in SCALEOUT_LOADS}
+
+    def block(round_, i, size, conns):
+        got = {}
+        for name, threads in rotated(SCALEOUT, round_ + i):
+            binary = BIN / "examples" / "multicore_echo" if name == "ember" else BIN / "echo_tokio_mt"
+            with Server([binary], cpu=both, extra=[threads]) as server:
+                loadgens(server.addr, conns, size, cfg.warmup or 0.2, both)  # warm-up, discarded
+                before, start = proc_ticks(server.proc.pid), time.monotonic()
+                out = loadgens(server.addr, conns, size, cfg.secs, both)
+                after, elapsed = proc_ticks(server.proc.pid), time.monotonic() - start
+            ticks = (after[0] - before[0]) + (after[1] - before[1])
+            out["server_cpu_us_per_rtt"] = ticks * tick_us / max(1, out["rtts"])
+            out["server_cpus"] = ticks * tick_us / 1e6 / elapsed
+            got[f"{name}-{threads}"] = out
+            log(f"scaleout round {round_ + 1}/{cfg.rounds} {size} B x {conns}: {name} x{threads} "
+                f"{out['msgs_per_sec']:>10.0f}/s p99 {out['p99_us']:.0f} us, server "
+                f"{out['server_cpu_us_per_rtt']:.1f} us CPU per round trip, {out['server_cpus']:.2f} CPUs")
+        return got
+
+    for round_ in range(cfg.rounds):
+        for i, (size, conns) in enumerate(SCALEOUT_LOADS):
+            got = GUARD.run(f"scaleout {size} B x {conns}", lambda: block(round_, i, size, conns))
+            for key, sample in got.items():
+                result[f"{size}/{conns}"][key].append(sample)
     return result
 
 
@@ -1141,6 +1206,10 @@ def render(results, out_md, chart_path):
             w(f"| {what} | {fmt_us(e) if e else 'failed'} | {fmt_us(t)} | {fmt_ratio(ratio(e, t))} |")
         w("")
 
+    so = results.get("scaleout")
+    if so:
+        render_scaleout(w, so, conf("scaleout"))
+
     red = results.get("redis")
     if red and "skipped" not in red:
         w("## mini_redis under redis-benchmark")
@@ -1211,7 +1280,8 @@ def render(results, out_md, chart_path):
         w("* ember's runtime (the last commit that changed `src/`) per section: "
           + "; ".join(f"{', '.join(names)} at {c}" for c, names in by_commit.items())
           + (f"; {m['label']}" if m.get("label") else "") + ".")
-    w(f"* Every server pinned to CPU 0 (`taskset -c 0`), every load generator to CPU 1.")
+    w(f"* Every server pinned to CPU 0 (`taskset -c 0`), every load generator to CPU 1"
+      + (" (but for the scale-out section: see there)." if results.get("scaleout") else "."))
     echo = conf("echo") or conf("http")
     if echo:
         w(f"* Echo: `loadgen --conns C --size S --secs {echo['secs']} --warmup {echo['warmup']}` (closed loop,")
@@ -1242,6 +1312,56 @@ def render(results, out_md, chart_path):
     w("")
     out_md.write_text("\n".join(lines).replace("\n\n\n", "\n\n"))
     chart(results, chart_path)
+
+
+def render_scaleout(w, so, cfg):
+    n = max(len(v) for load in so.values() for v in load.values())
+    w(f"## Scale-out: one runtime per core ({rounds(n)})")
+    w("")
+    w("`examples/multicore_echo.rs` (ember: N threads, each its own runtime and its own `SO_REUSEPORT`")
+    w("listener, nothing shared; `docs/multicore.md`) against `bench/src/bin/echo_tokio_mt.rs` (tokio's")
+    w("multi-thread runtime, N workers, work stealing), each with 1 and 2 threads. Unlike the sections")
+    w(f"above, the servers **and** {SCALEOUT_LOADGENS} `loadgen`s (each with half the connections) all run on both CPUs")
+    w(f"(`taskset -c 0,1`); 64-byte messages, {cfg.get('secs', '?')} s measured after a warm-up run.")
+    w("\"server CPU\" is the server process's user + system time (`/proc/PID/stat`) per round trip, and")
+    w("in CPUs' worth over the run.")
+    w("")
+    for load, by in so.items():
+        size, conns = load.split("/")
+        w(f"**{size} B × {conns} connections**")
+        w("")
+        w("| server | threads | round trips/s | p50 (µs) | p99 (µs) | server CPU per round trip (µs) | server used (CPUs) |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for key, samples in by.items():
+            name, threads = key.rsplit("-", 1)
+            label = "ember `multicore_echo`" if name == "ember" else "tokio multi-thread"
+            w(f"| {label} | {threads} | {fmt_rate(med(samples, 'msgs_per_sec'))} | {fmt_us(med(samples, 'p50_us'))} | "
+              f"{fmt_us(med(samples, 'p99_us'))} | {fmt_us(med(samples, 'server_cpu_us_per_rtt'))} | "
+              f"{med(samples, 'server_cpus') or 0:.2f} |")
+        e1, e2 = med(by["ember-1"], "msgs_per_sec"), med(by["ember-2"], "msgs_per_sec")
+        t1, t2 = med(by["tokio_mt-1"], "msgs_per_sec"), med(by["tokio_mt-2"], "msgs_per_sec")
+        w("")
+        w(f"2 threads over 1: ember {fmt_ratio(ratio(e2, e1))}, tokio {fmt_ratio(ratio(t2, t1))}; "
+          f"ember over tokio: {fmt_ratio(ratio(e1, t1))} with 1 thread, {fmt_ratio(ratio(e2, t2))} with 2.")
+        w("")
+    one = med(so[max(so, key=lambda k: int(k.split("/")[1]))]["ember-1"], "server_cpu_us_per_rtt")
+    w("**What two CPUs can and cannot show.** The load generators need about as much CPU per round")
+    w("trip as the server (on loopback each side also pays its half of the kernel's TCP work), so on")
+    w("two CPUs a second server thread mostly takes CPU from the load generators: the rate cannot")
+    w("double, and the 2-thread figures say whether the design costs anything when the cores are")
+    w("shared (wakeups, cache lines, scheduling), not how far it scales. What carries over to a bigger")
+    w("machine is the cost per round trip: ember's server spent"
+      + (f" {fmt_us(one)} µs" if one else " –")
+      + " of CPU per round trip with one thread")
+    w("at the heaviest load here; a thread-per-core server shares nothing between its threads, so N")
+    w("free cores (with the load coming from elsewhere) can serve about N times what one core does,")
+    w("until the NIC, the kernel's accept path or the hash's imbalance between listeners gets in the")
+    w("way. This page measures none of those; a run on a machine with spare cores would.")
+    w("")
+    w("```sh")
+    w("python3 bench/suite.py --sections scaleout --merge   # or bench/run.sh with the same flags")
+    w("```")
+    w("")
 
 
 def chart(results, path):

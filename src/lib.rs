@@ -41,13 +41,16 @@
 //!
 //! # What crosses threads
 //! Tasks, sockets, `JoinHandle`s and the `Runtime` stay on their thread
-//! (`!Send`); `Waker`s and `JoinError`s may go anywhere. The compiler checks
-//! both directions:
+//! (`!Send`); `Waker`s and `JoinError`s may go anywhere, and so may a
+//! `TcpSocket`, which belongs to no runtime until it listens or connects
+//! (bind it on one thread, listen on another: `docs/multicore.md`). The
+//! compiler checks both directions:
 //!
 //! ```
 //! fn send_sync<T: Send + Sync>() {}
 //! send_sync::<ember::task::JoinError>();
 //! send_sync::<std::task::Waker>();
+//! send_sync::<ember::net::TcpSocket>();
 //! ```
 //! ```compile_fail
 //! fn send<T: Send>() {}
@@ -66,13 +69,15 @@
 //! - [`block_on`], [`spawn`], [`Runtime`], [`Builder`]: the executor.
 //! - [`task`]: `JoinHandle`, `JoinError`, `JoinSet`, `yield_now`,
 //!   `consume_budget`.
-//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`,
-//!   `UnixStream`, `UnixDatagram`, `unix::pipe`, and `ToSocketAddrs` (host names are
-//!   resolved off the loop).
+//! - [`net`]: `TcpSocket` (options, then `listen` or `connect`),
+//!   `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream`,
+//!   `UnixDatagram`, `unix::pipe`, `ToSocketAddrs` and `lookup_host` (host
+//!   names are resolved off the loop).
 //! - [`io`]: `AsyncRead`, `AsyncWrite`, `AsyncBufRead`, `AsyncSeek` and
 //!   their extension traits, `BufReader`, `BufWriter`, `copy`, `copy_buf`,
 //!   `copy_bidirectional`, `split`, `take`, `chain`, `duplex`, `empty`,
-//!   `sink`, `repeat`, and `Async<T>` for any fd.
+//!   `sink`, `repeat`, `Async<T>` for any fd, and `Interest` and `Ready`
+//!   for the sockets' `ready`.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `timeout_at`,
 //!   `interval`, `interval_at`, `Instant`, and a clock tests can stop:
 //!   `pause`, `resume`, `advance`.
@@ -82,6 +87,8 @@
 //! - [`future`]: `join!`, `select!`, `poll_fn`, `pending`, `ready`.
 //! - [`runtime::stats`]: counters of the running runtime; set
 //!   `EMBER_TRACE=1` to watch the loop on stderr.
+//! - [`runtime::pin_to_cpu`]: for one runtime per CPU, each thread on its
+//!   own (`docs/multicore.md`, `examples/multicore_echo.rs`).
 //! - [`spawn_blocking`]: the blocking pool, for work that would stop the
 //!   loop (host-name lookups go there too).
 //! - [`signal`]: `ctrl_c`, `Signals`.

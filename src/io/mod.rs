@@ -27,6 +27,7 @@
 //! | one stream in two tasks | [`split`] (ember's sockets also have their own `split`) |
 //! | pump bytes | [`copy`], [`copy_buf`], [`copy_bidirectional`] (a proxy) |
 //! | a pipe, an eventfd, a tty | [`Async`] |
+//! | wait for readable or writable, whichever comes first | a socket's `ready(`[`Interest`]`)`, which gives a [`Ready`] |
 //! | the standard streams | `stdin()`, `stdout()`, `stderr()` (on the blocking pool, never `O_NONBLOCK`: see `stdio.rs`) |
 //! | crates written for `futures::io` | the optional `futures-io` feature (`futures_io.rs`): the same types implement `futures_io`'s traits; `Compat` (`compat.rs`) wraps a `futures_io` type (a TLS stream) into ember's traits, and an ember one into theirs |
 //!
@@ -53,7 +54,8 @@
 //! ```
 //!
 //! # Features
-//! The four traits are always here. [`Async`] needs the `net` feature;
+//! The four traits are always here. [`Async`], [`Interest`] and [`Ready`]
+//! need the `net` feature;
 //! everything else (the extension traits and their futures, [`BufReader`],
 //! [`BufWriter`], the copies, [`split`], [`Take`], [`Chain`], the in-memory
 //! streams) needs `io-util`. `ember::fs::File` implements the traits with
@@ -92,9 +94,11 @@ mod ext_write;
     any(feature = "net", feature = "io-util", feature = "fs")
 ))]
 mod futures_io;
+#[cfg(feature = "net")]
+mod interest;
 #[cfg(any(feature = "net", feature = "process"))]
 pub(crate) mod pipe_end;
-mod read_buf;
+pub(crate) mod read_buf;
 #[cfg(feature = "io-util")]
 mod read_int;
 #[cfg(any(feature = "net", feature = "signal"))]
@@ -141,6 +145,8 @@ pub use ext_read::{AsyncReadExt, Read, ReadBufFut, ReadExact, ReadToEnd, ReadToS
 pub use ext_seek::{AsyncSeekExt, Seek};
 #[cfg(feature = "io-util")]
 pub use ext_write::{AsyncWriteExt, Close, Flush, Write, WriteAll, WriteAllBuf, WriteVectored};
+#[cfg(feature = "net")]
+pub use interest::{Interest, Ready};
 #[cfg(feature = "hyper")]
 pub(crate) use read_buf::points_at as read_buf_points_at;
 pub use read_buf::ReadBuf;

@@ -263,6 +263,38 @@ pub(crate) fn poll_read_vec<R: super::AsyncRead + ?Sized>(
     std::task::Poll::Ready(Ok(n))
 }
 
+/// Runs `read` on a `ReadBuf` over `vec`'s spare capacity (64 bytes are
+/// reserved first if there is none, as `bytes`' `BufMut` does for a
+/// `Vec`), and adds what it filled to `vec`'s length: for the sockets'
+/// `try_read_buf` and `recv_buf` family. On error `vec` is unchanged.
+///
+/// # Panics
+/// If `read` swapped the `ReadBuf` it was handed for another one (ember's
+/// callers never do).
+#[cfg(feature = "net")]
+pub(crate) fn fill_vec<T>(
+    vec: &mut Vec<u8>,
+    read: impl FnOnce(&mut ReadBuf<'_>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    if vec.capacity() == vec.len() {
+        vec.reserve(64);
+    }
+    let spare = vec.spare_capacity_mut();
+    let start = spare.as_ptr();
+    let mut buf = ReadBuf::uninit(spare);
+    let result = read(&mut buf)?;
+    assert!(
+        std::ptr::eq(buf.buf.as_ptr(), start),
+        "a read replaced the buffer it was given"
+    );
+    let n = buf.filled;
+    // SAFETY: `buf` is the same memory as `vec`'s spare capacity (checked
+    // above), and its first `n = filled` bytes are initialised (the
+    // invariant), so `vec`'s next `n` bytes are; `n <= spare`.
+    unsafe { vec.set_len(vec.len() + n) };
+    Ok(result)
+}
+
 /// Whether `buf` is still made over the memory that starts at `start` (a
 /// reader handed a `ReadBuf` could replace it with one of its own).
 #[cfg(feature = "hyper")]

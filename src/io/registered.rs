@@ -159,6 +159,89 @@ impl<T> Registered<T> {
         .await
     }
 
+    /// Waits until a direction of `interest` may be ready, each in a
+    /// keyed slot of its own, and says what the socket is ready for (only
+    /// the bits `interest` asked about, and errors).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: it consumes nothing.
+    #[cfg(feature = "net")]
+    pub(crate) async fn ready_for(
+        &self,
+        interest: crate::io::Interest,
+    ) -> io::Result<crate::io::Ready> {
+        let mut read = Wait::new(&self.reg);
+        let mut write = Wait::new(&self.reg);
+        poll_fn(|cx| {
+            let mut any = false;
+            if interest.is_readable() {
+                let r = self
+                    .reg
+                    .poll_ready(cx, Direction::Read, Some(&mut read.key));
+                any |= ready_or_err(r)?;
+            }
+            if interest.is_writable() {
+                let w = self
+                    .reg
+                    .poll_ready(cx, Direction::Write, Some(&mut write.key));
+                any |= ready_or_err(w)?;
+            }
+            if !any {
+                return Poll::Pending;
+            }
+            let [r, w, rc, wc, e] = self.reg.readiness().parts();
+            let ready = crate::io::Ready::from_parts(r, w, rc, wc, e);
+            Poll::Ready(Ok(ready.intersection(interest)))
+        })
+        .await
+    }
+
+    /// Runs `f` (the user's own syscall on the fd) once, without waiting;
+    /// if it says `WouldBlock`, clears the readiness of every direction in
+    /// `interest` (unless an event arrived meanwhile), so that the next
+    /// wait really waits. For the sockets' `try_io`.
+    #[cfg(feature = "net")]
+    pub(crate) fn try_io_interest<R>(
+        &self,
+        interest: crate::io::Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.reg.check()?;
+        let seen = [
+            (interest.is_readable(), self.reg.current(Direction::Read)),
+            (interest.is_writable(), self.reg.current(Direction::Write)),
+        ];
+        let result = f();
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::WouldBlock) {
+            for (asked, event) in seen {
+                if asked {
+                    self.reg.clear_readiness(event);
+                }
+            }
+        }
+        result
+    }
+
+    /// Waits for `interest` and runs `f`, until `f` answers something
+    /// other than `WouldBlock`. For the sockets' `async_io`.
+    ///
+    /// # Cancel safety
+    /// As cancel safe as `f`: it runs only when the fd may be ready.
+    #[cfg(feature = "net")]
+    pub(crate) async fn async_io_interest<R>(
+        &self,
+        interest: crate::io::Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            self.ready_for(interest).await?;
+            match self.try_io_interest(interest, &mut f) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                other => return other,
+            }
+        }
+    }
+
     /// The loop: try `op` while `dir` is ready; on `WouldBlock` clear and
     /// wait in the `poll_*` slot. `drained` says, from a successful
     /// result, that the fd is known to be empty (reads) or full (writes),
@@ -306,6 +389,16 @@ fn poll_io<R>(
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => reg.clear_readiness(event),
             Err(e) => return Poll::Ready(Err(e)),
         }
+    }
+}
+
+/// `Ok(true)` if a `poll_ready` was ready, `Ok(false)` if it waits.
+#[cfg(feature = "net")]
+fn ready_or_err<T>(poll: Poll<io::Result<T>>) -> io::Result<bool> {
+    match poll {
+        Poll::Ready(Ok(_)) => Ok(true),
+        Poll::Ready(Err(e)) => Err(e),
+        Poll::Pending => Ok(false),
     }
 }
 

@@ -95,6 +95,28 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
     }
 }
 
+/// Resolves `host` (`"example.com:80"`, `("localhost", 7000)`, an IP
+/// literal...) to the socket addresses it names, as
+/// [`TcpStream::connect`](super::TcpStream::connect) would try them. IP
+/// literals are parsed here; a host name is looked up by std's resolver
+/// (`getaddrinfo(3)`) on the blocking pool, never on the loop's thread.
+///
+/// ```no_run
+/// # ember::block_on(async {
+/// for addr in ember::net::lookup_host("localhost:7000").await? {
+///     println!("{addr}");
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// # });
+/// ```
+///
+/// # Cancel safety
+/// Dropping the future during a name lookup detaches it: the lookup runs
+/// to completion on its pool thread and its result is dropped.
+pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<impl Iterator<Item = SocketAddr>> {
+    resolve(host).await.map(Vec::into_iter)
+}
+
 /// The first address `addr` resolves to (what `UdpSocket::send_to` sends
 /// to). An address known now is returned as is, without allocating.
 ///

@@ -92,6 +92,76 @@ macro_rules! datagram_socket {
                     .try_io($crate::reactor::Direction::Read, |s| s.recv(buf))
             }
 
+            /// Receives one datagram from the connected peer into `buf`'s
+            /// spare capacity, and extends `buf.len()` by its length: the
+            /// datagram is truncated to the spare capacity, so reserve room
+            /// for the largest one first (with none, 64 bytes are reserved).
+            ///
+            /// # Cancel safety
+            /// Cancel safe: if dropped before it completes, no datagram
+            /// was taken.
+            pub async fn recv_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                self.io
+                    .async_io($crate::reactor::Direction::Read, |s| {
+                        $crate::io::read_buf::fill_vec(buf, |b| s.recv_buf(b))
+                    })
+                    .await
+            }
+
+            /// [`recv_buf`](Self::recv_buf) without waiting; `WouldBlock`
+            /// if no datagram is queued.
+            pub fn try_recv_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                self.io.try_io($crate::reactor::Direction::Read, |s| {
+                    $crate::io::read_buf::fill_vec(buf, |b| s.recv_buf(b))
+                })
+            }
+
+            /// Waits until the socket may be ready for any of `interest`,
+            /// and says which (see [`readable`](Self::readable) on spurious
+            /// readiness).
+            ///
+            /// # Cancel safety
+            /// Cancel safe.
+            pub async fn ready(
+                &self,
+                interest: $crate::io::Interest,
+            ) -> std::io::Result<$crate::io::Ready> {
+                self.io.ready_for(interest).await
+            }
+
+            /// Runs `f`, your own operation on the socket (a `recvmsg` with
+            /// ancillary data, say, through its raw fd), once, without
+            /// waiting. If it returns `WouldBlock`, ember forgets the
+            /// readiness of every direction in `interest`, so the next
+            /// [`ready`](Self::ready) really waits for the kernel: so `f`
+            /// must return `WouldBlock` only when the operation would block
+            /// in those directions, and `interest` should name only the
+            /// direction(s) `f` is about (a writable socket whose readiness
+            /// was forgotten waits for an edge that may not come).
+            pub fn try_io<R>(
+                &self,
+                interest: $crate::io::Interest,
+                f: impl FnOnce() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                self.io.try_io_interest(interest, f)
+            }
+
+            /// Waits until the socket may be ready for `interest`, runs `f`,
+            /// and does it again while `f` returns `WouldBlock` (see
+            /// [`try_io`](Self::try_io) for what `f` must promise).
+            ///
+            /// # Cancel safety
+            /// As cancel safe as `f`: it runs only when the socket may be
+            /// ready, and a run that said `WouldBlock` must have done
+            /// nothing.
+            pub async fn async_io<R>(
+                &self,
+                interest: $crate::io::Interest,
+                f: impl FnMut() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                self.io.async_io_interest(interest, f).await
+            }
+
             /// Waits until a datagram may be queued. Readiness can be
             /// spurious: follow it with a `try_recv*` and loop on
             /// `WouldBlock`.

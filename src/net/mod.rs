@@ -7,10 +7,10 @@
 //!
 //! | module | holds |
 //! | --- | --- |
-//! | [`tcp`] | [`TcpListener`], [`TcpStream`] and its halves |
+//! | [`tcp`] | [`TcpSocket`] (options, then `listen` or `connect`), [`TcpListener`], [`TcpStream`] and its halves |
 //! | [`udp`] | [`UdpSocket`] |
 //! | [`unix`] | [`UnixListener`], [`UnixStream`] and its halves, [`UnixDatagram`] |
-//! | `addr.rs` | [`ToSocketAddrs`] and `resolve`: IP literals parsed on the loop, host names looked up on the blocking pool |
+//! | `addr.rs` | [`ToSocketAddrs`], [`lookup_host`] and `resolve`: IP literals parsed on the loop, host names looked up on the blocking pool |
 //!
 //! Called by user code. Relies on `sys::socket` for the system calls, on
 //! `io::registered` (`Registered<Socket>`: readiness, the one `WouldBlock`
@@ -34,11 +34,11 @@ pub mod tcp;
 pub mod udp;
 pub mod unix;
 
-pub use tcp::{TcpListener, TcpStream};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 mod addr;
 
-pub use addr::ToSocketAddrs;
 pub(crate) use addr::{each_addr, no_address, resolve, resolve_first};
+pub use addr::{lookup_host, ToSocketAddrs};

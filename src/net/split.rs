@@ -107,6 +107,32 @@ macro_rules! stream_halves {
                 self.0.try_read(buf)
             }
 
+            /// Reads into several buffers without waiting.
+            pub fn try_read_vectored(
+                &self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                self.0.try_read_vectored(bufs)
+            }
+
+            /// Reads into `buf`'s spare capacity without waiting (see the
+            /// stream's `try_read_buf`).
+            pub fn try_read_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                self.0.try_read_buf(buf)
+            }
+
+            /// Waits until the stream may be ready for `interest` (see the
+            /// stream's `ready`).
+            ///
+            /// # Cancel safety
+            /// Cancel safe.
+            pub async fn ready(
+                &self,
+                interest: $crate::io::Interest,
+            ) -> std::io::Result<$crate::io::Ready> {
+                self.0.ready(interest).await
+            }
+
             /// Reads without consuming.
             ///
             /// # Cancel safety
@@ -145,6 +171,26 @@ macro_rules! stream_halves {
             /// does.
             pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
                 self.stream.try_write(buf)
+            }
+
+            /// Writes what fits of several buffers without waiting.
+            pub fn try_write_vectored(
+                &self,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::io::Result<usize> {
+                self.stream.try_write_vectored(bufs)
+            }
+
+            /// Waits until the stream may be ready for `interest` (see the
+            /// stream's `ready`).
+            ///
+            /// # Cancel safety
+            /// Cancel safe.
+            pub async fn ready(
+                &self,
+                interest: $crate::io::Interest,
+            ) -> std::io::Result<$crate::io::Ready> {
+                self.stream.ready(interest).await
             }
         }
 

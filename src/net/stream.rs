@@ -131,6 +131,53 @@ macro_rules! stream_socket {
                 self.io.ready($crate::reactor::Direction::Write).await
             }
 
+            /// Waits until the stream may be ready for any of `interest`
+            /// (`Interest::READABLE | Interest::WRITABLE` for either), and
+            /// says which. Readiness can be spurious: follow it with the
+            /// `try_*` call and loop on `WouldBlock`, which clears it.
+            ///
+            /// # Cancel safety
+            /// Cancel safe.
+            pub async fn ready(
+                &self,
+                interest: $crate::io::Interest,
+            ) -> std::io::Result<$crate::io::Ready> {
+                self.io.ready_for(interest).await
+            }
+
+            /// Runs `f`, your own operation on the socket (a `recvmsg` with
+            /// ancillary data, say, through its raw fd), once, without
+            /// waiting. If it returns `WouldBlock`, ember forgets the
+            /// readiness of every direction in `interest`, so the next
+            /// [`ready`](Self::ready) really waits for the kernel: so `f`
+            /// must return `WouldBlock` only when the operation would block
+            /// in those directions, and `interest` should name only the
+            /// direction(s) `f` is about (a writable socket whose readiness
+            /// was forgotten waits for an edge that may not come).
+            pub fn try_io<R>(
+                &self,
+                interest: $crate::io::Interest,
+                f: impl FnOnce() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                self.io.try_io_interest(interest, f)
+            }
+
+            /// Waits until the socket may be ready for `interest`, runs `f`,
+            /// and does it again while `f` returns `WouldBlock` (see
+            /// [`try_io`](Self::try_io) for what `f` must promise).
+            ///
+            /// # Cancel safety
+            /// As cancel safe as `f`: it runs only when the socket may be
+            /// ready, and a run that said `WouldBlock` must have done
+            /// nothing.
+            pub async fn async_io<R>(
+                &self,
+                interest: $crate::io::Interest,
+                f: impl FnMut() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                self.io.async_io_interest(interest, f).await
+            }
+
             /// `Ready` once the stream may be readable; stores the waker
             /// otherwise. Only the last task to call it (or to read through
             /// `AsyncRead`) is woken, as in tokio: tasks that share a
@@ -165,6 +212,16 @@ macro_rules! stream_socket {
                 bufs: &mut [std::io::IoSliceMut<'_>],
             ) -> std::io::Result<usize> {
                 $crate::net::stream::try_read_vectored(&self.io, bufs)
+            }
+
+            /// Reads what is there into `buf`'s spare capacity without
+            /// waiting, and extends `buf.len()` by the count; `WouldBlock`
+            /// if nothing is there. With no spare capacity, 64 bytes are
+            /// reserved first (reserve more to read more at once).
+            pub fn try_read_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                self.io.try_io($crate::reactor::Direction::Read, |s| {
+                    $crate::io::read_buf::fill_vec(buf, |b| s.recv_buf(b))
+                })
             }
 
             /// Writes what fits without waiting; `WouldBlock` if nothing

@@ -11,7 +11,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::task::{Context, Poll};
 
@@ -202,9 +202,129 @@ impl UdpSocket {
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.try_io(Direction::Read, |s| s.recv_from(buf))
     }
+
+    /// Receives one datagram into `buf`'s spare capacity, extends
+    /// `buf.len()` by its length, and returns that and the sender. The
+    /// datagram is truncated to the spare capacity: reserve room for the
+    /// largest one first (with none, 64 bytes are reserved).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if dropped before it completes, no datagram was taken.
+    pub async fn recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .async_io(Direction::Read, |s| {
+                crate::io::read_buf::fill_vec(buf, |b| s.recv_from_buf(b))
+            })
+            .await
+    }
+
+    /// [`recv_buf_from`](Self::recv_buf_from) without waiting;
+    /// `WouldBlock` if no datagram is queued.
+    pub fn try_recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Direction::Read, |s| {
+            crate::io::read_buf::fill_vec(buf, |b| s.recv_from_buf(b))
+        })
+    }
+
+    /// Sets `SO_BROADCAST`: whether sends to a broadcast address are
+    /// allowed.
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_broadcast(on)
+    }
+
+    /// Whether `SO_BROADCAST` is set.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.io.get_ref().broadcast()
+    }
+
+    /// Sets `IP_TTL`, the time-to-live of outgoing unicast packets.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// `IP_TTL`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
+    /// Sets `IP_TOS`, the type-of-service byte of outgoing IPv4 packets
+    /// (DSCP and ECN bits).
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.io.get_ref().set_tos(tos)
+    }
+
+    /// `IP_TOS`.
+    pub fn tos(&self) -> io::Result<u32> {
+        self.io.get_ref().tos()
+    }
+
+    /// Joins the IPv4 multicast group `multiaddr` on the interface whose
+    /// address is `interface` (`Ipv4Addr::UNSPECIFIED`: the kernel picks
+    /// one by its routes). Fails (`ENODEV`) when no interface can carry it.
+    pub fn join_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().multicast_v4(true, multiaddr, interface)
+    }
+
+    /// Leaves a group joined with [`join_multicast_v4`](Self::join_multicast_v4).
+    pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().multicast_v4(false, multiaddr, interface)
+    }
+
+    /// Joins the IPv6 multicast group `multiaddr` on the interface numbered
+    /// `interface` (0: the kernel picks one). The socket must be IPv6.
+    pub fn join_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().multicast_v6(true, multiaddr, interface)
+    }
+
+    /// Leaves a group joined with [`join_multicast_v6`](Self::join_multicast_v6).
+    pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().multicast_v6(false, multiaddr, interface)
+    }
+
+    /// Sets `IP_MULTICAST_LOOP`: whether this host's own members of a
+    /// group receive what the socket sends to it (on by default).
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v4(on)
+    }
+
+    /// `IP_MULTICAST_LOOP`.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v4()
+    }
+
+    /// Sets `IPV6_MULTICAST_LOOP`, as
+    /// [`set_multicast_loop_v4`](Self::set_multicast_loop_v4) for IPv6.
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v6(on)
+    }
+
+    /// `IPV6_MULTICAST_LOOP`.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v6()
+    }
+
+    /// Sets `IP_MULTICAST_TTL`, the time-to-live of outgoing IPv4
+    /// multicast packets (1 by default: they stay on the local network).
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_multicast_ttl_v4(ttl)
+    }
+
+    /// `IP_MULTICAST_TTL`.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get_ref().multicast_ttl_v4()
+    }
 }
 
 crate::net::datagram::datagram_socket!(UdpSocket);
+
+impl TryFrom<std::net::UdpSocket> for UdpSocket {
+    type Error = io::Error;
+
+    /// [`UdpSocket::from_std`].
+    fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        UdpSocket::from_std(socket)
+    }
+}
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

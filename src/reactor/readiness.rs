@@ -88,6 +88,21 @@ impl Ready {
         }
     }
 
+    /// The bits as the public [`io::Ready`](crate::io::Ready) names them
+    /// (for the sockets' `ready(Interest)`): readable, writable, read
+    /// closed, write closed, error.
+    #[cfg(feature = "net")]
+    pub(crate) fn parts(self) -> [bool; 5] {
+        let has = |bits: u32| self.0 & bits != 0;
+        [
+            has(IN | PRI),
+            has(OUT),
+            has(RDHUP | HUP),
+            has(HUP),
+            has(ERR),
+        ]
+    }
+
     #[inline]
     pub(crate) fn intersects(self, other: Ready) -> bool {
         self.0 & other.0 != 0
@@ -223,6 +238,19 @@ mod tests {
         assert_eq!(s.tick(), 1);
         let s = s.cleared(Ready::cleared_by(Direction::Read), s.tick());
         assert_eq!(s.ready(), Ready::EMPTY);
+    }
+
+    #[cfg(feature = "net")]
+    #[test]
+    fn parts_name_the_bits_as_io_ready_does() {
+        // [readable, writable, read closed, write closed, error]
+        let parts = |bits: u32| Ready::from_epoll(bits).parts();
+        assert_eq!(parts(IN), [true, false, false, false, false]);
+        assert_eq!(parts(PRI), [true, false, false, false, false]);
+        assert_eq!(parts(OUT), [false, true, false, false, false]);
+        assert_eq!(parts(IN | RDHUP), [true, false, true, false, false]);
+        assert_eq!(parts(HUP), [false, false, true, true, false]);
+        assert_eq!(parts(ERR | OUT), [false, true, false, false, true]);
     }
 
     #[test]

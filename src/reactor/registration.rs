@@ -137,6 +137,12 @@ impl Registration {
         }
     }
 
+    /// The readiness bits as they stand (for `ready(Interest)`'s answer).
+    #[cfg(feature = "net")]
+    pub(crate) fn readiness(&self) -> Ready {
+        self.io.state.get().ready()
+    }
+
     /// Removes a future's keyed waiter: called when the future is dropped.
     pub(crate) fn forget(&self, key: &mut WaitKey) {
         self.io.waiters.forget(key);

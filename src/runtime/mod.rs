@@ -16,6 +16,7 @@
 //! | `context.rs` | the thread's current runtime |
 //! | `coop.rs` | the cooperative budget: 128 completed operations per poll |
 //! | `blocking.rs` | the blocking pool behind `spawn_blocking` |
+//! | `affinity.rs` | `pin_to_cpu`, for one runtime per CPU |
 //! | `stats.rs` | `runtime::stats()` (`EMBER_TRACE=1` lives in the crate's `trace.rs`, shared with the reactor) |
 //!
 //! [`Runtime::block_on`] runs the loop:
@@ -46,6 +47,7 @@
 //! contained by `crate::contain` and reported on stderr; the `block_on`
 //! future's own panic propagates.
 
+mod affinity;
 mod blocking;
 pub(crate) mod context;
 pub(crate) mod coop;
@@ -60,6 +62,7 @@ mod waker;
 
 pub(crate) use crate::trace;
 
+pub use affinity::pin_to_cpu;
 #[cfg(any(feature = "fs", feature = "io-std"))]
 pub(crate) use blocking::spawn_mandatory_blocking;
 pub use blocking::{spawn_blocking, BLOCKING_KEEP_ALIVE};

@@ -14,17 +14,18 @@
 //! | `epoll.rs` | `epoll_create1(2)`, `epoll_ctl(2)`, `epoll_wait(2)`, `epoll_pwait2(2)` |
 //! | `eventfd.rs` | `eventfd(2)`: the remote-wake bell |
 //! | `socket.rs` | `socket(2)` and the calls on a socket (`bind`, `accept4`, `connect`, `recv`, `send`, ...) |
+//! | `sockopt.rs` | `setsockopt(2)`/`getsockopt(2)`: every socket option ember offers, and `SO_PEERCRED` |
 //! | `addr.rs` | `ip(7)` addresses: `sockaddr_in`/`sockaddr_in6`, and `RawAddr` |
 //! | `unix_addr.rs` | `unix(7)` addresses: `sockaddr_un` |
 //! | `fd.rs` | `fcntl(2)`: `O_NONBLOCK` and the access mode of any fd; `pipe2(2)` |
 //! | `process.rs` | `pidfd_open(2)`: an fd readable when a child exits |
 //! | `signal.rs` | `sigaction(2)`, the signal handler, `pipe2(2)` for its self-pipe |
-//! | `thread.rs` | `prctl(2)`: the loop thread's timer slack |
+//! | `thread.rs` | `prctl(2)`: the loop thread's timer slack; `sched_setaffinity(2)`: pinning a thread to a CPU |
 //! | `clock.rs` | `clock_gettime(2)`: the monotonic clock, in nanoseconds |
 //!
-//! `socket.rs`, `addr.rs` and `unix_addr.rs` are compiled with the `net`
-//! feature, `fd.rs` with `net` or `process`, `signal.rs` with `signal`,
-//! `process.rs` with `process`; the rest always.
+//! `socket.rs`, `sockopt.rs`, `addr.rs` and `unix_addr.rs` are compiled
+//! with the `net` feature, `fd.rs` with `net` or `process`, `signal.rs`
+//! with `signal`, `process.rs` with `process`; the rest always.
 //!
 //! Three rules hold throughout:
 //!
@@ -54,6 +55,8 @@ pub(crate) mod process;
 pub(crate) mod signal;
 #[cfg(feature = "net")]
 pub(crate) mod socket;
+#[cfg(feature = "net")]
+pub(crate) mod sockopt;
 pub(crate) mod thread;
 #[cfg(feature = "net")]
 mod unix_addr;

@@ -1,7 +1,7 @@
 //! Sockets: `socket(2)`, `socketpair(2)`, `bind(2)`, `listen(2)`,
 //! `accept4(2)`, `connect(2)`, `getsockname(2)`/`getpeername(2)`,
-//! `getsockopt(2)`/`setsockopt(2)`, `shutdown(2)`, `recv(2)`/`recvfrom(2)`
-//! and `send(2)`/`sendto(2)`/`sendmsg(2)`.
+//! `shutdown(2)`, `recv(2)`/`recvfrom(2)` and `send(2)`/`sendto(2)`/`sendmsg(2)`.
+//! Options (`setsockopt(2)`/`getsockopt(2)`) are in `sockopt.rs`.
 //!
 //! Called by `net`: TCP and UDP (`ip(7)`), and Unix-domain sockets
 //! (`unix(7)`). Relies on `addr.rs` and `unix_addr.rs` to turn std's
@@ -78,6 +78,13 @@ impl Socket {
         Socket::new(ip_domain(addr), Kind::Stream)
     }
 
+    /// A new IP socket of `kind`: IPv6 if `v6`, else IPv4 (for
+    /// `TcpSocket::new_v4`/`new_v6`, before any address is known).
+    pub(crate) fn new_ip(v6: bool, kind: Kind) -> io::Result<Socket> {
+        let domain = if v6 { libc::AF_INET6 } else { libc::AF_INET };
+        Socket::new(domain, kind)
+    }
+
     /// A new UDP socket for `addr`'s family.
     pub(crate) fn new_udp(addr: &SocketAddr) -> io::Result<Socket> {
         Socket::new(ip_domain(addr), Kind::Datagram)
@@ -119,10 +126,6 @@ impl Socket {
 
     pub(crate) fn into_owned(self) -> OwnedFd {
         self.fd
-    }
-
-    pub(crate) fn set_reuseaddr(&self) -> io::Result<()> {
-        self.setsockopt(libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)
     }
 
     pub(crate) fn bind(&self, addr: &SocketAddr) -> io::Result<()> {
@@ -218,13 +221,6 @@ impl Socket {
         Ok(())
     }
 
-    /// Reads and clears the pending error (`SO_ERROR`): after a non-blocking
-    /// connect, `None` means the connection is established.
-    pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
-        let code = self.getsockopt(libc::SOL_SOCKET, libc::SO_ERROR)?;
-        Ok((code != 0).then(|| io::Error::from_raw_os_error(code)))
-    }
-
     pub(crate) fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
         let n =
@@ -316,6 +312,61 @@ impl Socket {
         // SAFETY: zeroed, then (partly) overwritten by the kernel.
         let storage = unsafe { storage.assume_init() };
         Ok((n as usize, storage, len))
+    }
+
+    /// [`recv_from`](Self::recv_from) into the unfilled part of `buf`,
+    /// which may be uninitialised: no zeroing first. The bytes received
+    /// become filled (a longer datagram is truncated to what is unfilled).
+    pub(crate) fn recv_from_buf(
+        &self,
+        buf: &mut crate::io::ReadBuf<'_>,
+    ) -> io::Result<(usize, SocketAddr)> {
+        let (n, storage, len) = self.recv_from_buf_raw(buf)?;
+        Ok((n, from_raw(&storage, len)?))
+    }
+
+    /// [`recv_from_buf`](Self::recv_from_buf) for a Unix-domain datagram
+    /// socket.
+    pub(crate) fn recv_from_buf_unix(
+        &self,
+        buf: &mut crate::io::ReadBuf<'_>,
+    ) -> io::Result<(usize, UnixAddr)> {
+        let (n, storage, len) = self.recv_from_buf_raw(buf)?;
+        Ok((n, unix_addr::from_raw(&storage, len)?))
+    }
+
+    fn recv_from_buf_raw(
+        &self,
+        buf: &mut crate::io::ReadBuf<'_>,
+    ) -> io::Result<(usize, libc::sockaddr_storage, libc::socklen_t)> {
+        // SAFETY: nothing uninitialised is written through the slice: the
+        // kernel only stores received bytes into it.
+        let unfilled = unsafe { buf.unfilled_mut() };
+        let mut storage = MaybeUninit::<libc::sockaddr_storage>::zeroed();
+        let mut len = 0;
+        let n = cvt_retry(|| {
+            len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            // SAFETY: `unfilled` is valid for writes of its length, and
+            // `recvfrom` writes at most that many bytes; `storage` is
+            // writable for `len` bytes and `len` is in-out.
+            unsafe {
+                libc::recvfrom(
+                    self.raw(),
+                    unfilled.as_mut_ptr().cast(),
+                    unfilled.len(),
+                    0,
+                    storage.as_mut_ptr().cast(),
+                    &mut len,
+                )
+            }
+        })? as usize;
+        // SAFETY: `recvfrom` returned `n`: it initialised the first `n`
+        // bytes of the unfilled region.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        // SAFETY: zeroed, then (partly) overwritten by the kernel.
+        let storage = unsafe { storage.assume_init() };
+        Ok((n, storage, len))
     }
 
     /// Sends one datagram to `addr` (`sendto(2)`), with `MSG_NOSIGNAL`.
@@ -422,14 +473,6 @@ impl Socket {
         unix_addr::from_raw(&storage, len)
     }
 
-    pub(crate) fn set_nodelay(&self, on: bool) -> io::Result<()> {
-        self.setsockopt(libc::IPPROTO_TCP, libc::TCP_NODELAY, on as libc::c_int)
-    }
-
-    pub(crate) fn nodelay(&self) -> io::Result<bool> {
-        Ok(self.getsockopt(libc::IPPROTO_TCP, libc::TCP_NODELAY)? != 0)
-    }
-
     fn name(
         &self,
         call: unsafe extern "C" fn(
@@ -447,37 +490,7 @@ impl Socket {
         Ok((unsafe { storage.assume_init() }, len))
     }
 
-    fn setsockopt(&self, level: i32, name: i32, value: libc::c_int) -> io::Result<()> {
-        // SAFETY: `value` is a live c_int and the length says so.
-        cvt(unsafe {
-            libc::setsockopt(
-                self.raw(),
-                level,
-                name,
-                (&value as *const libc::c_int).cast(),
-                size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        })?;
-        Ok(())
-    }
-
-    fn getsockopt(&self, level: i32, name: i32) -> io::Result<libc::c_int> {
-        let mut value: libc::c_int = 0;
-        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: `value` is writable for `len` bytes; `len` is in-out.
-        cvt(unsafe {
-            libc::getsockopt(
-                self.raw(),
-                level,
-                name,
-                (&mut value as *mut libc::c_int).cast(),
-                &mut len,
-            )
-        })?;
-        Ok(value)
-    }
-
-    fn raw(&self) -> RawFd {
+    pub(super) fn raw(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
 }

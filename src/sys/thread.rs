@@ -1,7 +1,10 @@
-//! The loop thread's timer slack: `prctl(2)` with `PR_SET_TIMERSLACK`.
+//! Per-thread settings: the loop thread's timer slack (`prctl(2)` with
+//! `PR_SET_TIMERSLACK`), and pinning a thread to one CPU
+//! (`sched_setaffinity(2)`, for `runtime::pin_to_cpu`).
 //!
-//! Called by the runtime's loop (`Core::turn`) each time it is about to
-//! block with a timeout; only the first call on a thread makes the syscall.
+//! The timer slack is set by the runtime's loop (`Core::turn`) each time it
+//! is about to block with a timeout; only the first call on a thread makes
+//! the syscall.
 //!
 //! # Why
 //! Linux lets a timed wait of an ordinary thread end later than asked, so
@@ -23,6 +26,8 @@
 //! has no slack) before each wait, one more syscall per wait.
 
 use std::cell::Cell;
+use std::io;
+use std::mem::size_of;
 
 /// The slack the loop thread asks for, in nanoseconds. Zero would mean
 /// "back to the default", so the smallest real slack is 1 ns.
@@ -45,4 +50,27 @@ pub(crate) fn use_fine_timer_slack() {
     // Best effort: if a sandbox refuses it, timers are late by the default
     // slack (50 µs) and never early, which is still correct.
     let _ = super::cvt(ret);
+}
+
+/// Lets the calling thread run on CPU `cpu` only (`sched_setaffinity(2)`
+/// on thread id 0, the caller). A CPU number the set cannot hold
+/// (`CPU_SETSIZE`, 1,024) is `InvalidInput`; a CPU that does not exist or
+/// is outside the process's allowed set (a container's cpuset) is the
+/// kernel's `EINVAL`.
+pub(crate) fn pin_to_cpu(cpu: usize) -> io::Result<()> {
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "CPU number past CPU_SETSIZE (1024)",
+        ));
+    }
+    // SAFETY: cpu_set_t is a plain bit array; all-zero is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `cpu` is below CPU_SETSIZE (checked above), so its bit lies
+    // inside `set`, which is a live, exclusively borrowed local.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: `set` is a live cpu_set_t and the size passed is its own;
+    // the kernel only reads it. Pid 0 means the calling thread.
+    super::cvt(unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) })?;
+    Ok(())
 }

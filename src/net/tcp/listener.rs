@@ -3,7 +3,9 @@
 //! Created by `bind` or from a std listener; hands out `TcpStream`s. What
 //! it shares with `UnixListener` (the accept loop, the pause after running
 //! out of fds, the `Accept` future and `Incoming` stream) is written once
-//! in `net/accept.rs`; this file keeps binding and addresses.
+//! in `net/accept.rs`; this file keeps binding and addresses. For a
+//! listener with options of your choosing (`SO_REUSEPORT`, the backlog),
+//! build it with `TcpSocket` (`socket.rs`).
 
 use std::fmt;
 use std::io;
@@ -75,13 +77,13 @@ impl TcpListener {
 
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
         let socket = Socket::new_tcp(&addr)?;
-        socket.set_reuseaddr()?;
+        socket.set_reuseaddr(true)?;
         socket.bind(&addr)?;
         socket.listen(BACKLOG)?;
         TcpListener::from_socket(socket)
     }
 
-    fn from_socket(socket: Socket) -> io::Result<TcpListener> {
+    pub(crate) fn from_socket(socket: Socket) -> io::Result<TcpListener> {
         Ok(TcpListener {
             inner: Listener::new(socket)?,
         })
@@ -107,6 +109,21 @@ impl TcpListener {
         self.inner.io.get_ref().local_addr()
     }
 
+    /// Sets `IP_TTL`, which the streams it accepts inherit.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.io.get_ref().set_ttl(ttl)
+    }
+
+    /// `IP_TTL`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.io.get_ref().ttl()
+    }
+
+    /// The pending socket error (`SO_ERROR`), cleared by reading it.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.io.get_ref().take_error()
+    }
+
     fn poll_accept_with(
         &self,
         cx: &mut Context<'_>,
@@ -120,6 +137,15 @@ impl TcpListener {
 }
 
 crate::net::accept::listener_futures!(TcpListener, TcpStream, SocketAddr);
+
+impl TryFrom<std::net::TcpListener> for TcpListener {
+    type Error = io::Error;
+
+    /// [`TcpListener::from_std`].
+    fn try_from(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        TcpListener::from_std(listener)
+    }
+}
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -75,7 +75,12 @@ impl TcpStream {
     }
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let socket = Socket::new_tcp(&addr)?;
+        TcpStream::connect_socket(Socket::new_tcp(&addr)?, addr).await
+    }
+
+    /// Connects `socket` (new, perhaps bound, not registered) to `addr`:
+    /// for `connect` and `TcpSocket::connect`.
+    pub(crate) async fn connect_socket(socket: Socket, addr: SocketAddr) -> io::Result<TcpStream> {
         // Start the connect before registering (see `Socket::connect`).
         let start = socket.connect(&addr)?;
         let stream = TcpStream::from_socket(socket)?;
@@ -142,6 +147,51 @@ impl TcpStream {
     /// Whether `TCP_NODELAY` is set.
     pub fn nodelay(&self) -> io::Result<bool> {
         self.io.get_ref().nodelay()
+    }
+
+    /// Sets `SO_LINGER`. `None` (the default): dropping the stream returns
+    /// at once and the kernel sends what is queued in the background.
+    /// `Some(Duration::ZERO)`: dropping it discards what is queued and
+    /// resets the connection (the peer's next read fails with
+    /// `ConnectionReset`); a port scanner or a proxy cutting a dead
+    /// upstream wants this.
+    ///
+    /// Any other `Some(d)` makes the `close` in `drop` **block the loop's
+    /// thread** for up to `d` (whole seconds) while unsent data drains:
+    /// Linux lingers in `close(2)` even on a non-blocking socket. Every
+    /// task stalls meanwhile; don't. (tokio deprecated its `set_linger`
+    /// for the same reason.)
+    pub fn set_linger(&self, linger: Option<std::time::Duration>) -> io::Result<()> {
+        self.io.get_ref().set_linger(linger)
+    }
+
+    /// `SO_LINGER`, as [`set_linger`](Self::set_linger) takes it.
+    pub fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+        self.io.get_ref().linger()
+    }
+
+    /// Sets `IP_TTL`, the time-to-live of the packets this stream sends.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// `IP_TTL`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
+    /// The pending socket error (`SO_ERROR`), cleared by reading it.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+}
+
+impl TryFrom<std::net::TcpStream> for TcpStream {
+    type Error = io::Error;
+
+    /// [`TcpStream::from_std`].
+    fn try_from(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        TcpStream::from_std(stream)
     }
 }
 

@@ -68,7 +68,10 @@ pub struct UnixDatagram {
 }
 
 impl UnixDatagram {
-    /// Creates a socket file at `path` and binds to it.
+    /// Creates a socket file at `path` and binds to it. A `path` that
+    /// begins with a NUL byte binds the abstract name after it instead
+    /// (see the [module docs](super#addresses)); so do `connect`,
+    /// `send_to` and `try_send_to`.
     ///
     /// If anything already exists at `path` (a stale socket file, say) the
     /// error is of kind `AddrInUse`, names the path, and the file is left
@@ -77,7 +80,7 @@ impl UnixDatagram {
     /// # Panics
     /// Outside an ember runtime (before anything is created on disk).
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
-        UnixDatagram::bind_addr(&SocketAddr::from_pathname(path)?)
+        UnixDatagram::bind_addr(&super::path_addr(path.as_ref())?)
     }
 
     /// Binds to `addr`, which may be an abstract name (see the
@@ -142,7 +145,7 @@ impl UnixDatagram {
     /// [`recv`](Self::recv). Completes at once: a plain function, as in std.
     /// A missing path is `NotFound`; a stale file is `ConnectionRefused`.
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
-        self.connect_addr(&SocketAddr::from_pathname(path)?)
+        self.connect_addr(&super::path_addr(path.as_ref())?)
     }
 
     /// [`connect`](Self::connect) to `addr`, which may be an abstract name.
@@ -171,7 +174,7 @@ impl UnixDatagram {
     /// # Cancel safety
     /// Cancel safe: if dropped before it completes, nothing was sent.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let target = SocketAddr::from_pathname(path)?;
+        let target = super::path_addr(path.as_ref())?;
         self.send_to_addr(buf, &target).await
     }
 
@@ -231,7 +234,7 @@ impl UnixDatagram {
 
     /// Sends to `target` without waiting; `WouldBlock` if there is no room.
     pub fn try_send_to(&self, buf: &[u8], target: impl AsRef<Path>) -> io::Result<usize> {
-        self.try_send_to_addr(buf, &SocketAddr::from_pathname(target)?)
+        self.try_send_to_addr(buf, &super::path_addr(target.as_ref())?)
     }
 
     /// [`try_send_to`](Self::try_send_to) an address, which may be an
@@ -246,9 +249,41 @@ impl UnixDatagram {
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.try_io(Direction::Read, |s| s.recv_from_unix(buf))
     }
+
+    /// Receives one datagram into `buf`'s spare capacity, extends
+    /// `buf.len()` by its length, and returns that and the sender. The
+    /// datagram is truncated to the spare capacity: reserve room for the
+    /// largest one first (with none, 64 bytes are reserved).
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if dropped before it completes, no datagram was taken.
+    pub async fn recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .async_io(Direction::Read, |s| {
+                crate::io::read_buf::fill_vec(buf, |b| s.recv_from_buf_unix(b))
+            })
+            .await
+    }
+
+    /// [`recv_buf_from`](Self::recv_buf_from) without waiting;
+    /// `WouldBlock` if no datagram is queued.
+    pub fn try_recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Direction::Read, |s| {
+            crate::io::read_buf::fill_vec(buf, |b| s.recv_from_buf_unix(b))
+        })
+    }
 }
 
 crate::net::datagram::datagram_socket!(UnixDatagram);
+
+impl TryFrom<std::os::unix::net::UnixDatagram> for UnixDatagram {
+    type Error = io::Error;
+
+    /// [`UnixDatagram::from_std`].
+    fn try_from(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(socket)
+    }
+}
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

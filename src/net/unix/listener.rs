@@ -54,7 +54,9 @@ pub struct UnixListener {
 
 impl UnixListener {
     /// Creates a socket file at `path`, binds to it and starts listening,
-    /// with a backlog of 1,024.
+    /// with a backlog of 1,024. A `path` that begins with a NUL byte binds
+    /// the abstract name after it instead, and creates no file (see the
+    /// [module docs](super#addresses)).
     ///
     /// If anything already exists at `path` (a stale socket file left by a
     /// process that is gone, say) the error is of kind `AddrInUse`, names
@@ -64,7 +66,7 @@ impl UnixListener {
     /// # Panics
     /// Outside an ember runtime (before anything is created on disk).
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        UnixListener::bind_addr(&SocketAddr::from_pathname(path)?)
+        UnixListener::bind_addr(&super::path_addr(path.as_ref())?)
     }
 
     /// Binds to `addr`, which may be an abstract name (see the
@@ -122,6 +124,15 @@ impl UnixListener {
 }
 
 crate::net::accept::listener_futures!(UnixListener, UnixStream, SocketAddr);
+
+impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
+    type Error = io::Error;
+
+    /// [`UnixListener::from_std`].
+    fn try_from(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        UnixListener::from_std(listener)
+    }
+}
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -28,10 +28,16 @@
 //!   with [`SocketAddr::from_pathname`]; a path must be shorter than 108
 //!   bytes.
 //! - an **abstract** name (Linux only): no file, gone when the socket
-//!   closes. Build it with
+//!   closes. A path whose first byte is NUL names one, as in tokio:
+//!   `UnixListener::bind("\0my-service")` binds the abstract name
+//!   `my-service`, and every function that takes a path (`bind`,
+//!   `connect`, `send_to`, `try_send_to`) reads it that way. Or build the
+//!   address with
 //!   [`std::os::linux::net::SocketAddrExt::from_abstract_name`]
 //!   and pass it to the `*_addr` functions ([`UnixListener::bind_addr`],
-//!   [`UnixStream::connect_addr`], ...).
+//!   [`UnixStream::connect_addr`], ...). Abstract names belong to the
+//!   network namespace, not the file system: any process in it may
+//!   connect (check [`UnixStream::peer_cred`] if that matters).
 //! - **unnamed**: the address of a socket that was never bound, such as a
 //!   client, or either end of a `pair()`.
 //!
@@ -49,16 +55,30 @@ mod datagram;
 mod listener;
 pub mod pipe;
 mod stream;
+mod ucred;
 
 pub use datagram::UnixDatagram;
 pub use listener::{Accept, Incoming, UnixListener};
 pub use std::os::unix::net::SocketAddr;
 pub use stream::UnixStream;
+pub use ucred::{gid_t, pid_t, uid_t, UCred};
 
 use std::io;
 use std::os::linux::net::SocketAddrExt;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 crate::net::split::stream_halves!(UnixStream, SocketAddr);
+
+/// `path` as an address: a path whose first byte is NUL names a Linux
+/// abstract socket (the bytes after the NUL), as in tokio; any other path
+/// is a pathname.
+fn path_addr(path: &Path) -> io::Result<SocketAddr> {
+    match path.as_os_str().as_bytes().split_first() {
+        Some((0, name)) => SocketAddr::from_abstract_name(name),
+        _ => SocketAddr::from_pathname(path),
+    }
+}
 
 /// Makes `bind`'s `EADDRINUSE` say what is in the way and what to do; any
 /// other error passes unchanged. The kind stays `AddrInUse`.

@@ -67,7 +67,9 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    /// Connects to the socket file at `path`.
+    /// Connects to the socket file at `path` (or, if `path` begins with a
+    /// NUL byte, to the abstract name after it: see the
+    /// [module docs](super#addresses)).
     ///
     /// A missing file is an error of kind `NotFound`; a file nobody
     /// listens on (a stale one) is `ConnectionRefused`. When the listener's
@@ -81,7 +83,7 @@ impl UnixStream {
     /// # Cancel safety
     /// Dropping it midway abandons the attempt and closes its socket.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        UnixStream::connect_addr(&SocketAddr::from_pathname(path)?).await
+        UnixStream::connect_addr(&super::path_addr(path.as_ref())?).await
     }
 
     /// Connects to `addr`, which may be an abstract name (see the
@@ -150,6 +152,29 @@ impl UnixStream {
     /// for an accepted stream.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr_unix()
+    }
+
+    /// The peer's process, user and group ids, as the kernel recorded them
+    /// when the connection was made (`SO_PEERCRED`): for a client, the
+    /// listener's process; for an accepted stream, the client's; for a
+    /// [`pair`](Self::pair), this process.
+    pub fn peer_cred(&self) -> io::Result<super::UCred> {
+        let c = self.io.get_ref().peer_cred()?;
+        Ok(super::UCred::new(c.pid, c.uid, c.gid))
+    }
+
+    /// The pending socket error (`SO_ERROR`), cleared by reading it.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
+    type Error = io::Error;
+
+    /// [`UnixStream::from_std`].
+    fn try_from(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        UnixStream::from_std(stream)
     }
 }
 

@@ -6,6 +6,12 @@
 #
 # usage: bench/history.sh REV...     e.g. bench/history.sh df4cd56 4669bd5 HEAD
 #
+# Environment (defaults in brackets): SERVER, the echo binary to measure
+# [echo_ember; echo_ember_timed, echo_tokio, echo_tokio_timed work too];
+# CONNS, connections [64]; SHORT and LONG, round trips per connection of
+# the two runs [200, 1200]. E.g. the timed echo at 1,024 connections:
+#   SERVER=echo_ember_timed CONNS=1024 SHORT=50 LONG=250 bench/history.sh HEAD
+#
 # For each REV: exports that commit's tree (git archive) to a temporary
 # directory, puts *this* checkout's bench/ over it (so the benchmark code is
 # the same for every commit and only the runtime differs), builds echo_ember
@@ -24,7 +30,8 @@ command -v valgrind >/dev/null || { echo "history.sh: valgrind not found" >&2; e
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$bench_dir")
 target=${CARGO_TARGET_DIR:-$root/target}/history
-short=200 long=1200 conns=64
+server=${SERVER:-echo_ember}
+short=${SHORT:-200} long=${LONG:-1200} conns=${CONNS:-64}
 work=$(mktemp -d)
 server_pid=
 cleanup() {
@@ -36,19 +43,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Total instructions of echo_ember ($1: tree) serving $2 round trips per connection.
+# Total instructions of $server serving $2 round trips per connection.
 instructions() {
     local bin=$target/release out=$work/callgrind.out log=$work/server.log addr=
     rm -f "$out"
     taskset -c 0 valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$out" \
-        "$bin/echo_ember" 127.0.0.1:0 >"$log" 2>&1 &
+        "$bin/$server" 127.0.0.1:0 >"$log" 2>&1 &
     server_pid=$!
     for _ in $(seq 300); do
         addr=$(sed -n 's/^listening on //p' "$log" | head -n 1)
         [[ -n $addr ]] && break
         sleep 0.1
     done
-    [[ -n $addr ]] || { echo "history.sh: echo_ember did not start: $(cat "$log")" >&2; exit 1; }
+    [[ -n $addr ]] || { echo "history.sh: $server did not start: $(cat "$log")" >&2; exit 1; }
     taskset -c 1 "$bin/loadgen" --addr "$addr" --conns $conns --size 64 --rtts "$1" >/dev/null
     kill -TERM "$server_pid"
     wait "$server_pid" || true
@@ -63,7 +70,7 @@ for rev in "$@"; do
     git -C "$root" archive "$rev" | tar -x -m -C "$tree"
     rm -rf "$tree/bench" && cp -r "$bench_dir" "$tree/bench"
     (cd "$tree" && CARGO_TARGET_DIR=$target timeout 1800 cargo build --release -q \
-        -p ember-bench --bin echo_ember --bin loadgen)
+        -p ember-bench --bin "$server" --bin loadgen)
     a=$(instructions $short)
     b=$(instructions $long)
     per_rtt=$(awk -v a="$a" -v b="$b" -v n=$((conns * (long - short))) 'BEGIN { printf "%.0f", (b - a) / n }')

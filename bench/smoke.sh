@@ -20,6 +20,7 @@ bench_dir=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$bench_dir")
 bin_dir=${CARGO_TARGET_DIR:-$root/target}/release
 servers=(echo_epoll echo_threads echo_tokio echo_tokio_mt echo_smol echo_ember echo_select echo_poll
+    echo_tokio_timed echo_ember_timed
     http_epoll http_threads http_tokio http_smol http_ember)
 # Micro-benchmark runs, small: "binary arguments".
 micros=("micro_tokio spawn 10000" "micro_smol spawn 10000" "micro_ember spawn 10000"
@@ -27,15 +28,16 @@ micros=("micro_tokio spawn 10000" "micro_smol spawn 10000" "micro_ember spawn 10
     "micro_tokio lateness 50 20" "micro_ember lateness 50 20"
     "micro_tokio semaphore 1000" "micro_ember semaphore 1000" "micro_tokio mutex 1000"
     "micro_ember mutex 1000" "micro_tokio watch 1000" "micro_ember watch 1000"
-    "micro_tokio broadcast 1000" "micro_ember broadcast 1000")
+    "micro_tokio broadcast 1000" "micro_ember broadcast 1000"
+    "micro_tokio arm_cancel 100 10000" "micro_ember arm_cancel 100 10000")
 
 cd "$root"
 echo "building (release)..."
 # Everything except the *_ember binaries (whose `ember` feature is off here).
 timeout 900 cargo build --release -p ember-bench --no-default-features --bins
 ember_built=yes
-timeout 900 cargo build --release -p ember-bench --bin echo_ember --bin http_ember \
-    --bin micro_ember || ember_built=no
+timeout 900 cargo build --release -p ember-bench --bin echo_ember --bin echo_ember_timed \
+    --bin http_ember --bin micro_ember || ember_built=no
 
 work=$(mktemp -d)
 server_pid=

@@ -8,15 +8,19 @@ Usually started through `bench/run.sh`, which checks the tools first. It
    round trip (`strace -f -c`, through bench/syscalls.sh), user-space
    instructions per round trip (`valgrind --tool=callgrind`, server process
    only, as the difference of a long and a short run so start-up and accept
-   costs cancel), and the RSS of each server holding 10,000 idle connections;
+   costs cancel), the same for the echo with a 30 s timeout around every
+   read (ember and tokio, 64 and 1,024 connections) and for a timeout that
+   never fires (create, arm, cancel), and the RSS of each server holding
+   10,000 idle connections;
 3. waits until the machine is quiet (1-minute load average below
    --max-load, polled every 30 s for up to --wait-minutes), then runs the
    timed benchmarks: echo (64 B and 1 KiB at 1/16/256/1,024 connections),
    HTTP with wrk (-t1 -c16, -t1 -c256), redis-benchmark against mini_redis
    (-P 1 and -P 16), spawning 1,000,000 tasks, creating and dropping
-   1,000,000 sleeps, sleep lateness (50 us, 1 ms), the sync primitives
-   (10,000,000 acquire+release of a Semaphore, lock+unlock of a Mutex,
-   send+recv on watch and broadcast), and a clean release
+   1,000,000 sleeps, arming and cancelling a timeout with 10 / 10,000 /
+   1,000,000 others armed, sleep lateness (50 us, 1 ms), the sync
+   primitives (10,000,000 acquire+release of a Semaphore, lock+unlock of a
+   Mutex, send+recv on watch and broadcast), and a clean release
    build of the echo server on ember and on tokio, each with only the
    features it needs (time, stripped size), and the scale-out section:
    examples/multicore_echo (one ember runtime per thread) against tokio's
@@ -60,8 +64,9 @@ ECHO_CONNS = [1, 16, 256, 1024]
 HTTP_LOADS = {"c16": 16, "c256": 256}
 REDIS_TESTS = "ping,set,get,incr"
 LATENESS_US = [50, 1000]
-SECTIONS = ["syscalls", "instructions", "rss", "split", "echo", "http", "redis", "tasks", "timers", "sync",
-            "build", "scaleout"]
+ARM_CANCEL_ARMED = [10, 10_000, 1_000_000]
+SECTIONS = ["syscalls", "instructions", "timeouts", "rss", "split", "echo", "http", "redis", "tasks", "timers",
+            "sync", "build", "scaleout"]
 TIMED = {"split", "echo", "http", "redis", "tasks", "timers", "sync", "build", "scaleout"}
 # The sync micro-benchmarks (`micro_* NAME N`): name, what one round does,
 # the target ("at most this × tokio's time per round").
@@ -339,13 +344,51 @@ def section_syscalls(cfg):
     return result
 
 
-def callgrind_total(rt, rtts):
-    out_file = WORK / f"callgrind-{rt}-{rtts}.out"
+def callgrind_total(rt, rtts, conns=64, server=None):
+    server = server or f"echo_{rt}"
+    out_file = WORK / f"callgrind-{server}-{conns}-{rtts}.out"
     wrapper = ["valgrind", "--tool=callgrind", "--dump-instr=no", f"--callgrind-out-file={out_file}"]
-    with Server([BIN / f"echo_{rt}"], wrapper=wrapper, wait=120) as server:
-        loadgen(server.addr, "--conns", 64, "--size", 64, "--rtts", rtts, timeout=1800)
+    with Server([BIN / server], wrapper=wrapper, wait=120) as running:
+        loadgen(running.addr, "--conns", conns, "--size", 64, "--rtts", rtts, timeout=1800)
     text = out_file.read_text()
     return int(re.search(r"^(?:totals|summary):\s*(\d+)", text, re.M).group(1))
+
+
+def callgrind_micro(rt, *args):
+    out_file = WORK / f"callgrind-micro-{rt}.out"
+    run(["valgrind", "--tool=callgrind", "--dump-instr=no", f"--callgrind-out-file={out_file}",
+         BIN / f"micro_{rt}", *args], timeout=1800)
+    text = out_file.read_text()
+    return int(re.search(r"^(?:totals|summary):\s*(\d+)", text, re.M).group(1))
+
+
+def section_timeouts(cfg):
+    """What a timeout that never fires costs. Instructions per 64-byte echo
+    round trip of echo_RT (plain) and echo_RT_timed (a 30 s `timeout`
+    around every read), ember and tokio, at 64 and 1,024 connections, each
+    the difference of a long and a short run as in `instructions`; and
+    instructions per create + arm + cancel of a 30 s sleep with 10, 10,000
+    and 1,000,000 other timers armed (`micro_RT arm_cancel`), the
+    difference of two run lengths."""
+    result = {"echo": {}, "arm_cancel": {}}
+    for rt in ("ember", "tokio"):
+        result["echo"][rt] = {}
+        for conns, (short, long) in ((64, cfg.callgrind_rtts), (1024, cfg.callgrind_rtts_1024)):
+            row = {}
+            for kind, server in (("plain", f"echo_{rt}"), ("timed", f"echo_{rt}_timed")):
+                log(f"timeouts: {server} under callgrind, {conns} conns, {short} and {long} round trips each")
+                a = callgrind_total(rt, short, conns, server)
+                b = callgrind_total(rt, long, conns, server)
+                row[kind] = (b - a) / (conns * (long - short))
+            result["echo"][rt][str(conns)] = row
+        result["arm_cancel"][rt] = {}
+        n = cfg.arm_cancel_rounds
+        for armed in ARM_CANCEL_ARMED:
+            log(f"timeouts: micro_{rt} arm_cancel {armed} under callgrind, {n} and {2 * n} rounds")
+            a = callgrind_micro(rt, "arm_cancel", armed, n)
+            b = callgrind_micro(rt, "arm_cancel", armed, 2 * n)
+            result["arm_cancel"][rt][str(armed)] = (b - a) / n
+    return result
 
 
 def section_instructions(cfg):
@@ -616,12 +659,16 @@ def section_tasks(cfg):
 
 def section_timers(cfg):
     result = {"sleeps": {"ember": [], "tokio": []}}
+    for armed in ARM_CANCEL_ARMED:
+        result[f"arm_cancel_{armed}"] = {"ember": [], "tokio": []}
     for us in LATENESS_US:
         result[f"lateness_{us}"] = {"ember": [], "tokio": []}
     def block(round_):
         got = {}
         for rt in rotated(["ember", "tokio"], round_):
             got[("sleeps", rt)] = micro(rt, "sleeps", cfg.sleeps)
+            for armed in ARM_CANCEL_ARMED:
+                got[(f"arm_cancel_{armed}", rt)] = micro(rt, "arm_cancel", armed, cfg.arm_cancel_rounds)
             for us in LATENESS_US:
                 got[(f"lateness_{us}", rt)] = micro(rt, "lateness", us, cfg.lateness_samples)
         log(f"timers round {round_ + 1}: " + "; ".join(f"{k[0]} {k[1]} {v}" for k, v in got.items()))
@@ -839,6 +886,16 @@ def targets(results):
         out.append({"target": "user-space instructions per round trip ≤ 0.4 × tokio's",
                     "values": {rt: f"{ins[rt]['per_rtt']:.0f}" for rt in ("ember", "tokio", "smol", "epoll")},
                     "ratio": f"{fmt_ratio(r)} tokio", "met": r <= 0.4})
+    to = results.get("timeouts")
+    if to:
+        e = to["echo"]["ember"]
+        rs = [ratio(e[c]["timed"], e[c]["plain"]) for c in ("64", "1024")]
+        t = to["echo"]["tokio"]
+        out.append({"target": "timed echo (a 30 s timeout around every read) ≤ 1.3 × the plain echo, 64 / 1,024 conns",
+                    "values": {"ember": " / ".join(f"{fmt_ratio(r)}" for r in rs),
+                               "tokio": " / ".join(f"{fmt_ratio(ratio(t[c]['timed'], t[c]['plain']))}" for c in ("64", "1024")),
+                               "smol": "–", "epoll": "–"},
+                    "ratio": f"{fmt_ratio(max(rs))} (worst)", "met": max(rs) <= 1.3})
     rss = results.get("rss")
     if rss:
         r = ratio(rss["ember"]["per_conn_bytes"], rss["tokio"]["per_conn_bytes"])
@@ -1061,6 +1118,33 @@ def render(results, out_md, chart_path):
                 w(f"| echo_{rt} | {rss[rt]['before_kib']:,} KiB | {rss[rt]['after_kib']:,} KiB | {per:,.0f} B | {own} |")
         w("")
 
+    to = results.get("timeouts")
+    if to:
+        w("## Timeouts that never fire")
+        w("")
+        w("The common shape of a server: a read inside an idle timeout, armed and cancelled on every")
+        w("message. User-space instructions (callgrind, server process only) per 64-byte echo round trip,")
+        w("without (`echo_RT`) and with (`echo_RT_timed`) a 30 s `timeout` around every read:")
+        w("")
+        w("| server | 64 conns: plain | timed | timed / plain | 1,024 conns: plain | timed | timed / plain |")
+        w("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for rt in ("ember", "tokio"):
+            cells = []
+            for c in ("64", "1024"):
+                row = to["echo"][rt][c]
+                cells += [f"{row['plain']:.0f}", f"{row['timed']:.0f}", fmt_ratio(ratio(row["timed"], row["plain"]))]
+            w(f"| echo_{rt} | " + " | ".join(cells) + " |")
+        w("")
+        w("Instructions per create + arm (one poll) + cancel (drop) of a 30 s sleep, with other timers armed")
+        w("(`micro_RT arm_cancel ARMED N`):")
+        w("")
+        w("| timers armed | ember | tokio | ember/tokio |")
+        w("| ---: | ---: | ---: | ---: |")
+        for armed in ARM_CANCEL_ARMED:
+            e, t = to["arm_cancel"]["ember"][str(armed)], to["arm_cancel"]["tokio"][str(armed)]
+            w(f"| {armed:,} | {e:.0f} | {t:.0f} | {fmt_ratio(ratio(e, t))} |")
+        w("")
+
     tasks, timers = results.get("tasks"), results.get("timers")
     if tasks or timers:
         n = max(len(v) for v in (tasks or timers["sleeps"]).values())
@@ -1081,6 +1165,12 @@ def render(results, out_md, chart_path):
             err = next((x["error"] for x in s["ember"] if "error" in x), None)
             w(f"| create, arm (poll once) and drop {conf('timers')['sleeps']:,} sleeps, ns each | "
               f"{fmt_us(e) if e else 'failed'} | {fmt_us(t)} | – | {fmt_ratio(ratio(e, t))} |")
+            for armed in ARM_CANCEL_ARMED:
+                ac = timers.get(f"arm_cancel_{armed}")
+                if ac:
+                    e, t = med(ac["ember"], "ns_each"), med(ac["tokio"], "ns_each")
+                    w(f"| create, arm and cancel a 30 s sleep with {armed:,} others armed, ns each | "
+                      f"{fmt_us(e)} | {fmt_us(t)} | – | {fmt_ratio(ratio(e, t))} |")
             for us in LATENESS_US:
                 lt = timers[f"lateness_{us}"]
                 for key, what in (("mean_us", "mean"), ("p99_us", "p99")):
@@ -1377,6 +1467,8 @@ def main():
         split_secs=1 if q else 6,
         strace_rtts=200 if q else 2000,
         callgrind_rtts=(50, 250) if q else (200, 1200),
+        callgrind_rtts_1024=(10, 30) if q else (50, 250),
+        arm_cancel_rounds=20_000 if q else 200_000,
         idle=1000 if q else 10_000,
         tasks=100_000 if q else 1_000_000,
         sleeps=100_000 if q else 1_000_000,
@@ -1401,10 +1493,11 @@ def main():
     build()
     results = json.loads(args.json.read_text()) if args.merge and args.json.exists() else {}
     meta = results.get("meta", {})
-    # With --merge, a tool this machine lacks ("?") keeps the version the
-    # kept sections were measured with.
-    found = {k: v for k, v in machine().items() if v != "?"}
-    meta.update({"machine": {**meta.get("machine", {}), **found}, "label": args.label})
+    measured = machine()
+    # A tool missing here ("?") keeps the version the merged sections saw.
+    kept = meta.get("machine", {})
+    measured = {k: (kept.get(k, v) if v == "?" else v) for k, v in measured.items()}
+    meta.update({"machine": measured, "label": args.label})
     results["meta"] = meta
 
     # What each section was run with (sections may come from different runs, with --merge).

@@ -79,7 +79,8 @@
 //!   `sink`, `repeat`, `Async<T>` for any fd, and `Interest` and `Ready`
 //!   for the sockets' `ready`.
 //! - [`time`]: `sleep`, `sleep_until`, `timeout`, `timeout_at`,
-//!   `interval`, `interval_at`, `Instant`.
+//!   `interval`, `interval_at`, `Instant`, and a clock tests can stop:
+//!   `pause`, `resume`, `advance`.
 //! - [`sync`]: channels (`oneshot`, `mpsc`, `watch`, `broadcast`), `Notify`,
 //!   `Semaphore`, `Mutex`, `RwLock`, `Barrier`, `OnceCell`, `SetOnce`; the
 //!   channels, `Notify` and `Semaphore` usable from plain threads too.
@@ -178,3 +179,10 @@ pub use std::pin::pin;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+// Compiles the block at the end of `docs/from-tokio.md`, which names every
+// ember path that page promises (`tests/docs_from_tokio.rs` checks that the
+// tables name nothing else).
+#[cfg(all(doctest, feature = "full"))]
+#[doc = include_str!("../docs/from-tokio.md")]
+struct FromTokioDoctests;

@@ -16,7 +16,9 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ember::time::Instant;
 
 use ember::task::{yield_now, JoinSet};
 use ember::time::sleep;

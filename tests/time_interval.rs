@@ -9,7 +9,9 @@
 
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ember::time::Instant;
 
 use ember::runtime::stats;
 use ember::time::{interval, interval_at, sleep, timeout, Interval, MissedTickBehavior};

@@ -18,7 +18,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ember::time::Instant;
 
 use ember::time::{sleep, timeout};
 

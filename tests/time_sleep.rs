@@ -11,7 +11,9 @@ use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ember::time::Instant;
 
 use ember::runtime::stats;
 use ember::time::{sleep, sleep_until, Sleep};

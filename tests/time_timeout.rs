@@ -11,7 +11,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ember::time::Instant;
 
 use ember::io::{AsyncReadExt, AsyncWriteExt};
 use ember::net::{TcpListener, TcpStream};

@@ -281,3 +281,27 @@ fn pipes_leave_no_fd_behind_even_when_a_check_fails() {
     });
     assert_eq!(support::open_fds(), fds_at_start, "a pipe left an fd open");
 }
+
+#[test]
+fn poll_read_buf_reads_into_uninitialised_memory_and_marks_only_what_came() {
+    support::run(support::LIMIT, || async {
+        use ember::io::{AsyncRead, ReadBuf};
+        use std::mem::MaybeUninit;
+        use std::pin::Pin;
+
+        let (mut tx, mut rx) = pipe::pipe().unwrap();
+        tx.write_all(b"abc").await.unwrap();
+        let mut storage = [MaybeUninit::<u8>::uninit(); 16];
+        let mut buf = ReadBuf::uninit(&mut storage);
+        std::future::poll_fn(|cx| Pin::new(&mut rx).poll_read_buf(cx, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!(buf.filled(), b"abc");
+        assert_eq!(buf.initialized().len(), 3, "nothing zeroed beyond the read");
+        drop(tx);
+        std::future::poll_fn(|cx| Pin::new(&mut rx).poll_read_buf(cx, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!(buf.filled(), b"abc", "end of stream adds nothing");
+    });
+}

@@ -17,6 +17,7 @@
 //!
 //! The sync commands run inside the runtime's main future, on one thread,
 //! with nothing else to do: they measure the primitive's own cost.
+//! | `arm_cancel ARMED N` | arm ARMED sleeps (10-11 s away) and keep them; then N times: create a 30 s sleep, poll it once (armed), drop it (cancelled): the cost of a timeout that never fires, with ARMED others in the store |
 
 use std::future::Future;
 use std::pin::Pin;
@@ -43,6 +44,11 @@ pub enum Command {
         what: SyncBench,
         rounds: usize,
     },
+    /// Arm and cancel a timeout N times, with ARMED others armed.
+    ArmCancel {
+        armed: usize,
+        rounds: usize,
+    },
 }
 
 /// Which primitive a `Command::Sync` measures.
@@ -66,6 +72,9 @@ impl SyncBench {
     }
 }
 
+/// The timeout `arm_cancel` arms and cancels: an idle timeout's length.
+pub const ARM_CANCEL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Parses `std::env::args()`, exiting with a usage message if they are bad.
 pub fn command() -> Command {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -88,11 +97,14 @@ pub fn command() -> Command {
                 sleep: Duration::from_micros(micros as u64),
                 samples,
             }),
+        Some("arm_cancel") => number(1)
+            .zip(number(2))
+            .map(|(armed, rounds)| Command::ArmCancel { armed, rounds }),
         _ => None,
     };
     parsed.unwrap_or_else(|| {
         eprintln!(
-            "usage: micro_* spawn N | sleeps N | lateness MICROS N | semaphore N | mutex N | watch N | broadcast N"
+            "usage: micro_* spawn N | sleeps N | lateness MICROS N | arm_cancel ARMED N | semaphore N | mutex N | watch N | broadcast N"
         );
         std::process::exit(2);
     })

@@ -23,7 +23,7 @@
 
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::task::{Context, Poll};
 
 use crate::io::registered::Registered;
@@ -56,6 +56,23 @@ pub(crate) fn poll_read(
         |mut f| f.read(buf),
         |&n| n > 0 && n < len,
     )
+}
+
+/// Reads into the unfilled part of `buf` with no zeroing; a short read
+/// drained the pipe.
+pub(crate) fn poll_read_buf(
+    io: &Registered<File>,
+    cx: &mut Context<'_>,
+    buf: &mut crate::io::ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    let len = buf.remaining();
+    io.poll_io(
+        cx,
+        Direction::Read,
+        |f| crate::sys::fd::read_buf(f.as_fd(), buf),
+        |&n| n > 0 && n < len,
+    )
+    .map_ok(drop)
 }
 
 /// Writes from `buf`; a short write filled the pipe.
@@ -91,7 +108,8 @@ pub(crate) fn into_fd(io: Registered<File>, nonblocking: bool) -> io::Result<Own
     Ok(fd)
 }
 
-/// `AsyncRead` for `$t`, a type with a field `io: Registered<File>`.
+/// `AsyncRead` for `$t`, a type with a field `io: Registered<File>`;
+/// `poll_read_buf` reads into uninitialised memory, as the sockets do.
 macro_rules! pipe_read {
     ($t:ty) => {
         impl $crate::io::AsyncRead for $t {
@@ -101,6 +119,14 @@ macro_rules! pipe_read {
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 $crate::io::pipe_end::poll_read(&self.io, cx, buf)
+            }
+
+            fn poll_read_buf(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut $crate::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                $crate::io::pipe_end::poll_read_buf(&self.io, cx, buf)
             }
         }
     };

@@ -21,13 +21,12 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::Instant;
 
 use crate::io::registered::Registered;
 use crate::net::tcp::ACCEPT_BACKOFF;
 use crate::reactor::{Direction, WaitKey};
 use crate::sys::socket::{is_out_of_fds, Socket};
-use crate::time::Sleep;
+use crate::time::{Instant, Sleep};
 
 /// A listening socket, registered, with its pause after running out of fds.
 pub(crate) struct Listener {

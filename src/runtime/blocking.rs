@@ -306,6 +306,9 @@ struct PoolState {
     threads: usize,
     /// Of those, how many wait on the condvar (see the module docs).
     idle: usize,
+    /// Jobs taken from the queue and not finished yet (their results are
+    /// delivered, and their wakers woken, before this count drops).
+    running: usize,
     /// The runtime is gone: run nothing new, exit when idle.
     shut: bool,
 }
@@ -318,6 +321,7 @@ impl Pool {
                     queue: VecDeque::new(),
                     threads: 0,
                     idle: 0,
+                    running: 0,
                     shut: false,
                 }),
                 work: Condvar::new(),
@@ -379,6 +383,16 @@ impl Pool {
         }
     }
 
+    /// Whether a job is queued or running. A paused clock does not skip
+    /// ahead meanwhile (see `time::clock`): the job's result is what the
+    /// runtime waits for, however long it takes in real time. A job's
+    /// wake happens before it stops counting, so a `false` here means any
+    /// wake from a finished job is already in the remote queue.
+    pub(crate) fn busy(&self) -> bool {
+        let state = lock(&self.shared.state);
+        !state.queue.is_empty() || state.running > 0
+    }
+
     /// Stops the pool: drops the jobs not started, except the mandatory
     /// ones, and wakes the idle threads so they run those and exit. Running
     /// jobs finish on their threads. Idempotent.
@@ -425,6 +439,7 @@ impl PoolShared {
             // Before looking at `shut`: what is left in the queue after a
             // shutdown is mandatory, and runs.
             if let Some(Queued { job, .. }) = state.queue.pop_front() {
+                state.running += 1;
                 drop(state);
                 // The job catches `f`'s panic itself; what is left is a
                 // panicking destructor of a result nobody claimed, which
@@ -433,6 +448,7 @@ impl PoolShared {
                     job(Ok(()))
                 });
                 state = lock(&self.state);
+                state.running -= 1;
                 continue;
             }
             if state.shut {

@@ -101,6 +101,28 @@ pub(crate) fn current() -> Option<Rc<Core>> {
     CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
 }
 
+/// The current runtime's clock reading, or `None` outside a runtime (or
+/// while the thread ends). One thread-local read and a shared borrow on
+/// top of the clock itself: what `time::Instant::now()` costs.
+#[inline]
+pub(crate) fn clock_now() -> Option<u64> {
+    CURRENT
+        .try_with(|c| c.borrow().as_ref().map(|core| core.clock.now()))
+        .ok()
+        .flatten()
+}
+
+/// The current runtime's timer store, if any: what a `Sleep` arms its
+/// timer in (cheaper than [`current`], which clones the whole core's `Rc`).
+#[cfg(any(feature = "time", feature = "net"))]
+#[inline]
+pub(crate) fn timers() -> Option<Rc<std::cell::RefCell<crate::time::Timers>>> {
+    CURRENT
+        .try_with(|c| c.borrow().as_ref().map(|core| core.timers.clone()))
+        .ok()
+        .flatten()
+}
+
 /// Pushes `entry` on the run queue if the current runtime is the one
 /// `shared` belongs to; `false` otherwise (the caller takes the remote path).
 pub(crate) fn schedule_local(shared: &Arc<Shared>, entry: Entry, front: bool) -> bool {

@@ -26,7 +26,7 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use slab::Slab;
 
@@ -51,6 +51,10 @@ use crate::sys::eventfd::EventFd;
 /// sockets that became ready meanwhile overtake the ones already queued.
 pub(crate) const POLLS_PER_IO_CHECK: usize = 61;
 
+/// With the clock paused and a blocking job running, how long (in real
+/// time) the loop waits before it looks again whether it may skip ahead.
+const PAUSED_POLL: Duration = Duration::from_millis(1);
+
 pub(crate) struct Core {
     pub(crate) reactor: Rc<Reactor>,
     /// Every task that has not completed, by slot.
@@ -62,6 +66,8 @@ pub(crate) struct Core {
     /// Set once the runtime is being dropped: new tasks are dropped at once.
     shutting_down: Cell<bool>,
     pub(crate) timers: Rc<RefCell<crate::time::Timers>>,
+    /// The clock timers are fired by: the system's, or paused.
+    pub(crate) clock: crate::time::Clock,
     /// The wakers of the timers one turn fired, kept between turns so that
     /// firing a timer allocates nothing. Taken out while they are woken
     /// (user code), so no borrow is held then.
@@ -97,17 +103,20 @@ fn bump(c: &Cell<u64>, n: u64) {
 }
 
 impl Core {
-    pub(crate) fn new(event_capacity: usize, blocking: Pool) -> io::Result<Core> {
+    pub(crate) fn new(event_capacity: usize, blocking: Pool, paused: bool) -> io::Result<Core> {
         let reactor = Rc::new(Reactor::new(event_capacity)?);
         let bell = EventFd::new()?;
         reactor.add_waker_fd(std::os::fd::AsRawFd::as_raw_fd(&bell))?;
+        let clock = crate::time::Clock::new(paused);
+        let now = crate::time::Instant::from_ns(clock.now());
         Ok(Core {
             reactor,
             tasks: RefCell::new(Slab::new()),
             queue: RefCell::new(RunQueue::new()),
             shared: Arc::new(Shared::new(bell)),
             shutting_down: Cell::new(false),
-            timers: Rc::new(RefCell::new(crate::time::Timers::new())),
+            timers: Rc::new(RefCell::new(crate::time::Timers::new(now))),
+            clock,
             fired: Cell::default(),
             stats: CoreStats::default(),
             blocking,
@@ -247,16 +256,32 @@ impl Core {
     /// One look at the outside world: remote wakes, I/O events, timers.
     /// Blocks (until the next timer, or forever) only if `may_block` and
     /// nothing is runnable.
+    ///
+    /// With the clock paused, it never blocks on a timer: it looks for I/O
+    /// and wakes without blocking, and if that finds nothing to run either,
+    /// moves the clock to the next timer's deadline (or the start of the
+    /// store's next slot) and fires what is due there. Not while a blocking
+    /// job runs: then it waits for I/O, wakes or [`PAUSED_POLL`] of real
+    /// time, and looks again.
     pub(crate) fn turn(&self, may_block: bool) -> io::Result<()> {
         self.drain_remote();
         let mut timeout = Some(Duration::ZERO);
         let mut sleeping = false;
+        let mut skip_ahead = false;
         if may_block && self.queue.borrow().is_empty() {
-            let timers = self.timers.borrow();
+            let mut timers = self.timers.borrow_mut();
             // No clock read when no timer is armed (the common server case).
-            timeout = match timers.is_empty() {
-                true => None,
-                false => timers.wait_timeout(Instant::now()),
+            timeout = if timers.is_empty() {
+                None
+            } else if self.clock.is_paused() {
+                skip_ahead = !self.blocking.busy();
+                Some(if skip_ahead {
+                    Duration::ZERO
+                } else {
+                    PAUSED_POLL
+                })
+            } else {
+                timers.wait_timeout(crate::time::Instant::from_ns(self.clock.now()))
             };
             drop(timers);
             sleeping = timeout != Some(Duration::ZERO) && self.shared.prepare_sleep();
@@ -277,6 +302,12 @@ impl Core {
             self.shared.silence_bell();
         }
         self.drain_remote();
+        if skip_ahead && self.queue.borrow().is_empty() {
+            let next = self.timers.borrow_mut().next_deadline();
+            if let Some(next) = next {
+                self.clock.skip_to(next.as_ns());
+            }
+        }
         self.fire_timers();
         Ok(())
     }
@@ -310,7 +341,8 @@ impl Core {
             return;
         }
         let mut wakers = self.fired.take();
-        let n = timers.take_expired(Instant::now(), &mut wakers);
+        let now = crate::time::Instant::from_ns(self.clock.now());
+        let n = timers.take_expired(now, &mut wakers);
         drop(timers);
         bump(&self.stats.timers_fired, n as u64);
         // Each waker contained on its own: one that panics neither loses

@@ -119,6 +119,7 @@ pub struct Builder {
     event_capacity: usize,
     blocking_threads: usize,
     blocking_keep_alive: Duration,
+    start_paused: bool,
 }
 
 impl Default for Builder {
@@ -127,6 +128,7 @@ impl Default for Builder {
             event_capacity: 1024,
             blocking_threads: 8,
             blocking_keep_alive: BLOCKING_KEEP_ALIVE,
+            start_paused: false,
         }
     }
 }
@@ -174,12 +176,36 @@ impl Builder {
         self
     }
 
+    /// Whether the runtime's clock starts paused (default `false`), as if
+    /// [`time::pause`](crate::time::pause) were its first call: time
+    /// moves only by [`time::advance`](crate::time::advance), or skips
+    /// ahead to the next timer when the runtime has nothing else to do.
+    /// tokio's name; for tests that sleep for hours in milliseconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ember::time::Instant;
+    ///
+    /// let rt = ember::Runtime::builder().start_paused(true).build()?;
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     ember::time::sleep(Duration::from_secs(86_400)).await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(86_400));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "time")]
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Builder {
+        self.start_paused = start_paused;
+        self
+    }
+
     /// Creates the runtime: an epoll instance and an eventfd. The builder
     /// can build again, with the same settings.
     pub fn build(&mut self) -> io::Result<Runtime> {
         trace::init();
         let blocking = blocking::Pool::new(self.blocking_threads, self.blocking_keep_alive);
-        let core = Rc::new(Core::new(self.event_capacity, blocking)?);
+        let core = Rc::new(Core::new(self.event_capacity, blocking, self.start_paused)?);
         let handle = Handle::new(core.shared().clone());
         Ok(Runtime { core, handle })
     }

@@ -82,6 +82,25 @@ pub(crate) fn access(fd: BorrowedFd<'_>) -> io::Result<Access> {
 #[cfg(feature = "net")]
 pub(crate) const O_NONBLOCK: i32 = libc::O_NONBLOCK;
 
+/// `read(2)` into the unfilled part of `buf`, which may be uninitialised:
+/// no zeroing first. The bytes read become filled; `EINTR` is retried.
+/// For the pipe ends of `net::unix::pipe` and `process`.
+pub(crate) fn read_buf(fd: BorrowedFd<'_>, buf: &mut crate::io::ReadBuf<'_>) -> io::Result<usize> {
+    // SAFETY: nothing uninitialised is written through the slice: the
+    // kernel only stores the bytes it reads into it.
+    let unfilled = unsafe { buf.unfilled_mut() };
+    // SAFETY: `unfilled` is valid for writes of its length; `read` writes
+    // at most that many bytes; `fd` is borrowed, so open.
+    let n = super::cvt_retry(|| unsafe {
+        libc::read(fd.as_raw_fd(), unfilled.as_mut_ptr().cast(), unfilled.len())
+    })? as usize;
+    // SAFETY: `read` returned `n`: it initialised the first `n` bytes of
+    // the unfilled region.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    Ok(n)
+}
+
 /// A new anonymous pipe, `(read end, write end)`, both non-blocking and
 /// close-on-exec from the call that creates them (`pipe2(2)`).
 #[cfg(feature = "net")]

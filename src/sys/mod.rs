@@ -21,6 +21,7 @@
 //! | `process.rs` | `pidfd_open(2)`: an fd readable when a child exits |
 //! | `signal.rs` | `sigaction(2)`, the signal handler, `pipe2(2)` for its self-pipe |
 //! | `thread.rs` | `prctl(2)`: the loop thread's timer slack; `sched_setaffinity(2)`: pinning a thread to a CPU |
+//! | `clock.rs` | `clock_gettime(2)`: the monotonic clock, in nanoseconds |
 //!
 //! `socket.rs`, `sockopt.rs`, `addr.rs` and `unix_addr.rs` are compiled
 //! with the `net` feature, `fd.rs` with `net` or `process`, `signal.rs`
@@ -43,6 +44,7 @@
 
 #[cfg(feature = "net")]
 mod addr;
+pub(crate) mod clock;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 #[cfg(any(feature = "net", feature = "process"))]

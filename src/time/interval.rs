@@ -18,9 +18,10 @@
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::sleep::{far_deadline, sleep_until, Sleep};
+use super::Instant;
 
 /// Ticks every `period`, the first tick at once.
 ///
@@ -28,7 +29,8 @@ use super::sleep::{far_deadline, sleep_until, Sleep};
 /// If `period` is zero.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use ember::time::Instant;
 /// ember::block_on(async {
 ///     let start = Instant::now();
 ///     let mut every = ember::time::interval(Duration::from_millis(2));

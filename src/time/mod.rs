@@ -23,23 +23,39 @@
 //! });
 //! ```
 //!
+//! # Testing with a paused clock
+//! As in tokio, [`pause`] (or `Builder::start_paused(true)`) stops the
+//! runtime's clock: [`Instant::now`] stands still, [`advance`] moves it,
+//! and when the runtime has nothing else to do it skips ahead to the next
+//! timer, so a test of an hour-long timeout takes milliseconds. I/O keeps
+//! working meanwhile.
+//!
 //! # How it works
 //! Called by user code; relies on the runtime's core, which owns the timer
-//! store and fires the expired timers after every wait (`Core::turn`).
+//! store and the clock and fires the expired timers after every wait
+//! (`Core::turn`).
 //!
 //! | file | holds |
 //! | --- | --- |
-//! | `store.rs` | the timer store: an indexed min-heap, and the wait's timeout |
+//! | `store.rs` | the timer store: entries, the two tiers, and the wait's timeout |
+//! | `wheel.rs` | the far tier: a hierarchical timing wheel, O(1) arm and cancel |
+//! | `near.rs` | the precise tier: the timers due soon, by exact deadline |
+//! | `instant.rs` | [`Instant`]: nanoseconds on the monotonic clock |
+//! | `clock.rs` | the runtime's clock, [`pause`], [`resume`], [`advance`] |
 //! | `sleep.rs` | [`Sleep`], [`sleep`], [`sleep_until`] |
 //! | `timeout.rs` | [`Timeout`], [`Elapsed`], [`timeout`], [`timeout_at`] |
 //! | `interval.rs` | [`Interval`], [`MissedTickBehavior`], [`interval`], [`interval_at`] |
 //!
 //! Every timer of a runtime lives in one store (`store.rs`) owned by the
-//! runtime's core: an indexed min-heap of deadlines, each entry holding the
-//! waker of the task to wake. A [`Sleep`] inserts its entry the first time
-//! it is polled and is not yet due, and removes it when dropped; both cost
-//! O(log n) and no syscall. [`Timeout`] is a future plus a `Sleep`;
-//! [`Interval`] is one `Sleep` reset after each tick.
+//! runtime's core, in two tiers: a hierarchical timing wheel (`wheel.rs`)
+//! where arming and cancelling cost O(1) and allocate nothing, and a small
+//! heap of the timers due within the next few milliseconds (`near.rs`),
+//! ordered by exact deadline, from which timers fire. A [`Sleep`] arms its
+//! entry the first time it is polled and is not yet due, and removes it
+//! when dropped, with no syscall; its polls read no clock (the store knows
+//! the instant the loop last looked). [`Timeout`] is a future plus a
+//! `Sleep`; [`Interval`] is one `Sleep` reset after each tick. See
+//! `docs/architecture.md` ("Timers") for the tiers and why.
 //!
 //! When the loop has nothing to run it blocks in `epoll_pwait2` (Linux
 //! 5.11+), whose timeout is a `timespec`, until the earliest deadline, so a
@@ -50,26 +66,37 @@
 //! 10 ms are cut short and resumed, see `Timers::wait_timeout`). On older
 //! kernels, which answer `ENOSYS`, it falls back to `epoll_wait` with the
 //! timeout rounded *up* to whole milliseconds. Either way a timer never
-//! fires early: a wait that ends early (a signal, `EINTR`, or a cut) fires
-//! nothing that is not due, and a `Sleep` completes only when the clock
-//! has reached its deadline.
+//! fires early: a wait that ends early (a signal, `EINTR`, a cut, or a
+//! wheel slot to move down) fires nothing that is not due, and a `Sleep`
+//! completes only when a clock reading has reached its deadline.
 //!
 //! Production note: tokio keeps timers in a hierarchical timing wheel
 //! (O(1) insert and cancel) of millisecond resolution and waits with
 //! `epoll_wait`, so its sleeps end up to about 1 ms late. async-io keeps a
 //! `BTreeMap` of deadlines and, through `polling`, arms a timerfd before
-//! each wait (one more syscall per wait, but no timer slack). ember's heap
-//! keeps full `Instant` precision, and `epoll_pwait2` takes the timeout in
-//! the wait itself.
+//! each wait (one more syscall per wait, but no timer slack). ember's wheel
+//! has tokio's shape, and its precise tier keeps nanosecond deadlines for
+//! `epoll_pwait2` to wait for.
 
+mod clock;
+mod instant;
 #[cfg(feature = "time")]
 mod interval;
+mod near;
 #[cfg(any(feature = "time", feature = "net"))]
 mod sleep;
 mod store;
 #[cfg(feature = "time")]
 mod timeout;
+mod wheel;
 
+pub(crate) use clock::Clock;
+#[cfg(feature = "time")]
+pub use clock::{advance, pause, resume};
+#[cfg(feature = "time")]
+pub use instant::Instant;
+#[cfg(not(feature = "time"))]
+pub(crate) use instant::Instant;
 #[cfg(feature = "time")]
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 #[cfg(feature = "time")]
@@ -77,8 +104,6 @@ pub use sleep::{sleep, sleep_until, Sleep};
 // `net`'s pauses (after running out of fds, between Unix connect retries).
 #[cfg(all(feature = "net", not(feature = "time")))]
 pub(crate) use sleep::{sleep, sleep_until, Sleep};
-#[cfg(feature = "time")]
-pub use std::time::Instant;
 #[cfg(feature = "time")]
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 

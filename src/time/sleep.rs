@@ -1,39 +1,45 @@
 //! `Sleep`: a future that completes at a deadline.
 //!
 //! Registers with the runtime's timer store on its first `Pending` poll (so
-//! a `Sleep` created and dropped unpolled, or one whose deadline has already
-//! passed, costs nothing), and removes its entry on drop. Relies on the loop
-//! to bound its wait by the earliest deadline and to wake expired timers.
+//! a `Sleep` created and dropped unpolled, or one whose deadline had passed
+//! by the loop's last look, costs nothing), and removes its entry on drop.
+//! Relies on the loop to bound its wait by the earliest deadline and to
+//! fire expired timers.
 //!
-//! Key invariant: a `Sleep` completes only when the clock says its deadline
-//! has passed, never because its timer fired (a fired timer just means "poll
-//! me again"), so it cannot complete early whatever the loop does. It may
-//! complete a poll later than it could: completing takes a unit of the
-//! task's cooperative budget (`runtime/coop.rs`), and a task that has spent
-//! its budget is woken and polled again first.
+//! Key invariant: a `Sleep` completes only once a clock reading at or after
+//! its deadline exists: the loop's (its timer fired, or the store's time
+//! has passed the deadline) or, outside a runtime, its own. So it cannot
+//! complete early whatever the loop does. Polls read no clock: the store's
+//! time is the loop's last reading, and it is never ahead of the clock.
+//! A `Sleep` may complete a poll later than it could: completing takes a
+//! unit of the task's cooperative budget (`runtime/coop.rs`), and a task
+//! that has spent its budget is woken and polled again first.
 //!
-//! | state    | `timer`                     | to the next state |
-//! |----------|-----------------------------|-------------------|
-//! | unarmed  | `None`                      | first `Pending` poll inserts (armed) |
-//! | armed    | `Some`, in the heap         | the loop fires it (fired); `reset` moves it |
-//! | fired    | `Some`, out of the heap     | `reset` or an early poll re-arms it (armed) |
-//! | any      |                             | drop removes the entry |
+//! | state    | `timer`                          | to the next state |
+//! |----------|----------------------------------|-------------------|
+//! | unarmed  | `None`                           | first poll before the deadline inserts (armed); after it, completes |
+//! | armed    | `Some`, in the store's wheel or precise tier | the loop fires it, or a poll finds the store's time past the deadline (fired); `reset` moves it |
+//! | fired    | `Some`, in no tier               | a poll completes; `reset` re-arms it (armed) |
+//! | any      |                                  | drop removes the entry |
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::store::Timers;
+use super::Instant;
 use crate::runtime::coop;
 
 /// Waits until `duration` has elapsed.
 ///
-/// `sleep(Duration::ZERO)` completes at its first poll; a duration too long
-/// to represent (such as `Duration::MAX`) sleeps until about 30 years from
-/// now, which never wakes the loop early.
+/// `sleep(Duration::ZERO)` never waits: it completes at its first poll, or
+/// (when other timers are armed, as with tokio) at the loop's next look,
+/// which does not block. A duration too long to represent (such as
+/// `Duration::MAX`) sleeps until about 30 years from now, which never
+/// wakes the loop early.
 ///
 /// # Cancel safety
 /// Cancel safe: dropping the [`Sleep`] cancels its timer and loses nothing.
@@ -44,19 +50,22 @@ use crate::runtime::coop;
 /// no runtime).
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use ember::time::Instant;
 /// ember::block_on(async {
 ///     let start = Instant::now();
 ///     ember::time::sleep(Duration::from_millis(5)).await;
 ///     assert!(start.elapsed() >= Duration::from_millis(5));
 /// });
 /// ```
+#[inline]
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(far_deadline(Instant::now(), duration))
 }
 
-/// Waits until `deadline`. A deadline in the past completes at the first
-/// poll.
+/// Waits until `deadline`. A deadline already passed when the loop last
+/// looked at its timers completes at the first poll; one that passed since
+/// completes at the loop's next look, which does not block.
 ///
 /// # Cancel safety
 /// Cancel safe: dropping the [`Sleep`] cancels its timer and loses nothing.
@@ -66,13 +75,15 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// (unless `deadline` has already passed).
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use ember::time::Instant;
 /// ember::block_on(async {
 ///     let deadline = Instant::now() + Duration::from_micros(300);
 ///     ember::time::sleep_until(deadline).await;
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
+#[inline]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
@@ -80,10 +91,12 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     }
 }
 
-/// `now + duration`, saturating at about 30 years from now.
+/// `now + duration`, saturating at about 30 years from now (as tokio's
+/// `far_future`), so that adding to a deadline never overflows.
+#[inline]
 pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
     const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
-    now.checked_add(duration.min(FAR)).unwrap_or(now + FAR)
+    now.saturating_add(duration.min(FAR))
 }
 
 /// Future of [`sleep`] and [`sleep_until`]. It is `Unpin`.
@@ -92,7 +105,7 @@ pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
 /// on an idle loop within about a hundred microseconds after.
 ///
 /// # Cancel safety
-/// Cancel safe: dropping it cancels the timer (O(log n), no syscall) and
+/// Cancel safe: dropping it cancels the timer (O(1), no syscall) and
 /// loses nothing.
 ///
 /// # Panics
@@ -103,7 +116,7 @@ pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
 pub struct Sleep {
     deadline: Instant,
     /// The store and key, once armed.
-    timer: Option<(Rc<RefCell<Timers>>, usize)>,
+    timer: Option<(Rc<RefCell<Timers>>, u32)>,
 }
 
 #[cfg(feature = "time")]
@@ -113,7 +126,7 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed.
+    /// Whether the deadline has passed (by the clock, read now).
     pub fn is_elapsed(&self) -> bool {
         Instant::now() >= self.deadline
     }
@@ -123,7 +136,8 @@ impl Sleep {
     /// new deadline.
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use std::time::Duration;
+    /// use ember::time::Instant;
     /// ember::block_on(async {
     ///     let mut s = ember::time::sleep(Duration::from_millis(1));
     ///     (&mut s).await;
@@ -145,41 +159,63 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if Instant::now() >= this.deadline {
-            // Completing costs a unit of the task's cooperative budget, so
-            // a loop of expired timers (an `Interval` catching up) yields
-            // too. A pending poll costs nothing.
-            return coop::poll_proceed(cx);
+        let Some((timers, key)) = &this.timer else {
+            return this.arm(cx);
+        };
+        let mut store = timers.borrow_mut();
+        // Fired (the loop's clock reached the deadline), or passed by the
+        // store's time, which is never ahead of the clock.
+        if !store.is_due(*key) {
+            let old = store.set_waker(*key, cx.waker());
+            drop(store);
+            drop(old);
+            return Poll::Pending;
         }
-        match &this.timer {
-            Some((timers, key)) => {
-                let mut store = timers.borrow_mut();
-                if store.has_fired(*key) {
-                    // Fired, yet the clock says it is early: impossible with a
-                    // monotonic clock, but re-arming is the safe answer.
-                    store.rearm(*key, this.deadline);
-                }
-                let old = store.set_waker(*key, cx.waker());
-                drop(store);
-                drop(old);
+        drop(store);
+        // Completing costs a unit of the task's cooperative budget, so a
+        // loop of expired timers (an `Interval` catching up) yields too. A
+        // pending poll costs nothing.
+        coop::poll_proceed(cx)
+    }
+}
+
+impl Sleep {
+    /// The first poll: completes if the deadline has passed, or else arms
+    /// the timer in the current runtime's store.
+    ///
+    /// Whether the deadline has passed is judged by the store's time (the
+    /// instant the loop last fired timers at), which costs no clock read
+    /// and is never ahead of the clock: a sleep never completes early. A
+    /// deadline that passed since that instant (a `sleep(Duration::ZERO)`,
+    /// say) is armed instead, and the loop fires it at its next look
+    /// without blocking: the task yields once, as with tokio's wheel.
+    #[inline]
+    fn arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(timers) = crate::runtime::context::timers() else {
+            if Instant::now() >= self.deadline {
+                return coop::poll_proceed(cx); // no runtime needed
             }
-            None => {
-                let Some(core) = crate::runtime::context::current() else {
-                    panic!(
-                        "`Sleep` polled outside an ember runtime: await it inside \
-                         `ember::block_on` (or `Runtime::block_on`), or in a task spawned \
-                         there; the loop that polls a `Sleep` is the one that wakes it"
-                    );
-                };
-                let timers = core.timers.clone();
-                let key = timers
-                    .borrow_mut()
-                    .insert(this.deadline, cx.waker().clone());
-                this.timer = Some((timers, key));
-            }
+            panic!(
+                "`Sleep` polled outside an ember runtime: await it inside \
+                 `ember::block_on` (or `Runtime::block_on`), or in a task spawned \
+                 there; the loop that polls a `Sleep` is the one that wakes it"
+            );
+        };
+        let mut store = timers.borrow_mut();
+        if store.is_empty() {
+            // The store's time stands still while no timer is armed (the
+            // loop reads the clock only for timers): bring it up to date.
+            store.catch_up(Instant::now());
         }
+        let Some(key) = store.arm(self.deadline, cx.waker()) else {
+            drop(store);
+            return coop::poll_proceed(cx); // passed by the store's time
+        };
+        drop(store);
+        self.timer = Some((timers, key));
         Poll::Pending
     }
 }
@@ -194,6 +230,7 @@ impl std::fmt::Debug for Sleep {
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
         if let Some((timers, key)) = self.timer.take() {
             let waker = timers.borrow_mut().remove(key);
@@ -238,13 +275,46 @@ mod tests {
     }
 
     #[test]
-    fn a_sleep_that_completes_at_its_first_poll_never_enters_the_store() {
+    fn a_sleep_whose_deadline_passed_before_the_loop_looked_never_enters_the_store() {
         crate::block_on(async {
-            let mut s = sleep(Duration::ZERO);
-            assert!(poll_once(&mut s).await.is_ready());
-            let mut past = sleep_until(Instant::now() - Duration::from_millis(1));
+            let before = Instant::now();
+            // The loop looks (and reads the clock) when this one fires.
+            sleep(Duration::from_micros(10)).await;
+            let mut past = sleep_until(before);
             assert!(poll_once(&mut past).await.is_ready());
             assert_eq!(entries(), 0);
+        });
+    }
+
+    #[test]
+    fn a_zero_sleep_completes_at_once_or_at_the_loops_next_look() {
+        crate::block_on(async {
+            // With other timers armed, its deadline (now) is after the
+            // loop's last look: it is armed, and due at the loop's next
+            // look, which does not block. (With none, the store reads the
+            // clock when it is armed, and it completes at once.)
+            let mut other = sleep(Duration::from_secs(60));
+            assert!(poll_once(&mut other).await.is_pending());
+            let mut s = sleep(Duration::ZERO);
+            let first = poll_once(&mut s).await;
+            if first.is_pending() {
+                (&mut s).await;
+            }
+            drop(s);
+            assert_eq!(entries(), 1, "only the other one");
+        });
+    }
+
+    #[test]
+    fn a_sleep_polled_after_its_deadline_but_before_the_loop_looked_completes() {
+        crate::block_on(async {
+            let mut s = sleep(Duration::from_micros(50));
+            assert!(poll_once(&mut s).await.is_pending());
+            std::thread::sleep(Duration::from_micros(100));
+            // Not fired yet (the loop has not looked); yet a later wake of
+            // this task (another sleep's) finds it due.
+            sleep(Duration::from_micros(200)).await;
+            assert!(poll_once(&mut s).await.is_ready());
         });
     }
 

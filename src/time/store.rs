@@ -1,34 +1,81 @@
-//! The timer store: every pending timer of one runtime, by deadline.
+//! The timer store: every pending timer of one runtime, in two tiers.
 //!
-//! Owned by the runtime's core; `Sleep` inserts, re-arms and removes its
+//! Owned by the runtime's core; `Sleep` arms, re-arms and removes its
 //! entry; the loop asks how long it may wait (`wait_timeout`: until the
 //! earliest deadline, long waits cut short) and takes the wakers of the
-//! expired ones.
+//! expired ones (`take_expired`).
 //!
 //! # Design
-//! An indexed binary min-heap. Entries live in a slab (stable keys, which
-//! `Sleep` holds); the heap holds `(deadline, seq, key)` and each entry knows
-//! its heap position, so removing any timer is O(log n) with no garbage left
-//! behind: a cancelled timer (the common case for timeouts) leaves nothing in
-//! the heap. `seq` breaks ties so timers with equal deadlines fire in the
-//! order they were armed.
+//! ```text
+//!   arm(deadline) ── due within the current 65.5 µs tick? ──yes──► precise tier (near.rs)
+//!        │                                                          exact ns deadlines,
+//!        no                                                         indexed min-heap of the
+//!        ▼                                                          few timers due soon
+//!   wheel (wheel.rs): 8 levels x 64 slots                                  ▲       │
+//!   level 0: 65.5 µs slots ... level 7: 9-year slots                       │       │ clock ≥ deadline
+//!        │  the next slot's start comes: refile its entries one level     │       ▼
+//!        └──────── down (or into the precise tier) ────────────────────────┘     fire: wake
+//! ```
+//! Entries live in a slab (`entries`, with `links` beside it for the
+//! wheel's lists) whose free slots form a list, so arming reuses a freed
+//! entry and allocates nothing once the slab has grown to the most timers
+//! armed at once. Arming a far timer files it in a wheel slot (O(1));
+//! cancelling one unlinks it (O(1)): a timeout that never fires (the
+//! common case) touches no heap. Only timers due within the current tick,
+//! or whose slot is the next one when the loop goes to sleep, enter the
+//! precise tier, where they fire in exact deadline order, never before the
+//! clock has reached their deadline: the wheel decides *when to look*, the
+//! precise tier decides *what fires*.
 //!
-//! Production note: tokio uses a hierarchical timing wheel (O(1) insert and
-//! cancel, millisecond resolution). A heap is simpler to read, keeps full
-//! `Instant` precision (needed for `epoll_pwait2`'s sub-millisecond waits),
-//! and at the sizes a single thread holds its log factor is a few compares.
+//! How often the loop wakes: the wait ends at the earliest of the precise
+//! tier's first deadline and the next wheel slot's start. A slot's start is
+//! not a deadline, so a far timer may cost a few early wake-ups on its way
+//! down (at most one per level it passes through, and none at all if it is
+//! cancelled first), never a periodic tick. When the next slot is on level
+//! 0 or 1 (it starts within 268 ms), its entries are moved into the precise
+//! tier right away (`promote`), so a sleep shorter than that costs one
+//! wait, to its exact deadline.
 //!
-//! | entry state | `pos`          | set by             | left by |
-//! |-------------|----------------|--------------------|---------|
-//! | armed       | index in heap  | `insert`, `rearm`  | `take_expired` (fired), `remove` |
-//! | fired       | `FIRED`        | `take_expired`     | `rearm`, `remove` |
+//! Parking: a cancelled wheel entry is not unlinked at once but *parked*
+//! in its slot (one at a time). The common timeout is cancelled by its task
+//! when the read completes and followed, in the same poll, by the next
+//! timeout of the same length, which falls in the same slot (17 s wide for
+//! a 30 s timeout) and takes the parked entry as it is: re-arming touches
+//! no list and no free list. Anything else frees the parked entry first;
+//! so does the loop before it waits, so a parked entry never wakes it.
+//!
+//! Memory: 48 bytes per armed timer (a 40-byte entry and 8 bytes of
+//! links), in vectors that grow to the most timers armed at once and are
+//! never shrunk, plus about 2 KiB of wheel per runtime.
+//!
+//! Production note: tokio's wheel (6 levels of 64 one-millisecond slots)
+//! is the model for the far tier; it fires a whole level-0 slot at once, so
+//! its timers end up to a millisecond late. ember keeps exact deadlines
+//! and adds the precise tier for the last stretch; before it, ember kept
+//! every timer in one indexed binary heap (O(log n) arm and cancel).
+//!
+//! # Entry states
+//! | state  | `place`        | waker  | entered by | left by |
+//! |--------|----------------|--------|------------|---------|
+//! | free   | `Free(next)`   | `None` | `remove` | `arm` |
+//! | wheel  | `Wheel(slot)`  | `Some` | `arm`/`rearm` (due after the current tick), a slot refiled one level down | its slot comes (refiled: wheel or near), `promote` (near), `rearm`, `remove` |
+//! | near   | `Near(index)`  | `Some` | `arm`/`rearm` (due within the current tick), a refile, `promote` | `take_expired` (fired), `rearm`, `remove` |
+//! | parked | `Parked(slot)` | `None` | `remove` of a wheel entry: left in its slot | `insert` due in that slot (wheel: reused as it is); any other `insert`, the next `remove` of a wheel entry, the loop's next wait (`next_deadline`), or its slot coming (free) |
+//! | fired  | `Fired`        | `None`, or `Some` if found due by `is_due` | `take_expired`, once the clock has reached the deadline; `is_due`, once the store's time has | `rearm` (wheel or near), `remove` |
+//!
+//! An entry's key stays its own from `arm` to `remove` (the `Sleep`
+//! holding it removes it on drop), so a key is never reused under a holder.
+
+// Without `time` or `net` nothing arms a timer: the store is still asked
+// for the wait's timeout, and the arming half is unused.
+#![cfg_attr(not(any(feature = "time", feature = "net")), allow(dead_code))]
 
 use std::task::Waker;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use slab::Slab;
-
-const FIRED: usize = usize::MAX;
+use super::near::{Item, Near};
+use super::wheel::{self, Filed, Links, Wheel, NIL};
+use super::Instant;
 
 /// Waits longer than this are cut short (see [`Timers::wait_timeout`]).
 /// The kernel's allowance for a wait this long is 10 µs.
@@ -39,53 +86,115 @@ const LONG_WAIT: Duration = Duration::from_millis(10);
 /// the early margin about twice the kernel's allowance.
 const LONG_WAIT_CUT: u32 = 512;
 
+/// The highest wheel level whose next slot moves whole into the precise
+/// tier when the loop is about to wait for it (see [`Timers::next_deadline`]):
+/// level 1's slots start within 268 ms and span 4.2 ms, so the wait ends
+/// at the exact deadline with no stop at the slot's start on the way, for
+/// a few entries moved early.
+const PROMOTE_LEVEL: usize = 1;
+
+/// Where an entry is; see the state table in the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Unused; the next free entry's key (or `NIL`).
+    Free(u32),
+    Wheel(Filed),
+    /// Cancelled, but left in its wheel slot for the next arming (see
+    /// [`Timers::remove`]).
+    Parked(Filed),
+    /// Index in the precise tier's heap.
+    Near(u32),
+    Fired,
+}
+
 struct Entry {
+    /// On the clock, in nanoseconds.
+    deadline: u64,
+    /// Whom to wake when it fires; taken when it fires.
     waker: Option<Waker>,
-    /// Index in `heap`, or `FIRED`.
-    pos: usize,
-}
-
-#[derive(Clone, Copy)]
-struct Item {
-    deadline: Instant,
-    seq: u64,
-    key: usize,
-}
-
-impl Item {
-    fn before(&self, other: &Item) -> bool {
-        (self.deadline, self.seq) < (other.deadline, other.seq)
-    }
+    /// Arming order, to fire equal deadlines in that order.
+    seq: u32,
+    place: Place,
 }
 
 /// The runtime's timers.
-#[derive(Default)]
 pub(crate) struct Timers {
-    entries: Slab<Entry>,
-    heap: Vec<Item>,
-    #[cfg(any(feature = "time", feature = "net"))]
-    next_seq: u64,
+    /// The store's time: the latest `now` the loop fired timers at (so
+    /// never ahead of the clock), in the clock's nanoseconds. The wheel
+    /// holds only slots after it.
+    elapsed: u64,
+    entries: Vec<Entry>,
+    /// The wheel's list links, by key, beside `entries`.
+    links: Vec<Links>,
+    /// First free entry, or `NIL`.
+    free: u32,
+    /// The one parked entry, or `NIL` (see [`Timers::remove`]).
+    parked: u32,
+    wheel: Wheel,
+    near: Near,
+    /// Entries in the wheel or the precise tier.
+    armed: usize,
+    /// Next arming's `seq` (wrapping).
+    next_seq: u32,
 }
 
 impl Timers {
-    pub(crate) fn new() -> Timers {
-        Timers::default()
+    /// An empty store whose time starts at `now`.
+    pub(crate) fn new(now: Instant) -> Timers {
+        Timers {
+            elapsed: now.as_ns(),
+            entries: Vec::new(),
+            links: Vec::new(),
+            free: NIL,
+            parked: NIL,
+            wheel: Wheel::new(),
+            near: Near::default(),
+            armed: 0,
+            next_seq: 0,
+        }
     }
 
     /// Whether no timer is armed.
     pub(crate) fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.armed == 0
     }
 
-    /// The earliest armed deadline.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.heap.first().map(|item| item.deadline)
+    #[inline]
+    fn ns(&self, t: Instant) -> u64 {
+        t.as_ns()
     }
 
-    /// How long the loop may block in `epoll_pwait2` at `now`: until the
-    /// earliest deadline (`None`, forever, if no timer is armed), except that
-    /// a wait longer than [`LONG_WAIT`] is cut short by 1/[`LONG_WAIT_CUT`]
-    /// of itself.
+    #[inline]
+    fn instant(&self, ns: u64) -> Instant {
+        Instant::from_ns(ns)
+    }
+
+    /// The earliest instant the loop must look at the store again: the
+    /// first deadline of the precise tier, or the start of the next wheel
+    /// slot if that comes first. When that slot is on level 0 or 1 (it
+    /// starts within 268 ms), its entries move to the precise tier first,
+    /// so the answer is their exact first deadline. `None` if no timer is
+    /// armed.
+    pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
+        // A parked entry must not make the loop wake for its slot.
+        self.unpark();
+        let first = self.near.first().map(|item| item.deadline);
+        let due = match self.wheel.next_slot(wheel::tick(self.elapsed)) {
+            None => first,
+            Some(slot) if first.is_some_and(|d| d <= slot.start) => first,
+            Some(slot) if slot.level <= PROMOTE_LEVEL => {
+                self.promote(slot.level, slot.slot);
+                self.near.first().map(|item| item.deadline)
+            }
+            Some(slot) => Some(slot.start),
+        };
+        due.map(|ns| self.instant(ns))
+    }
+
+    /// How long the loop may block in `epoll_pwait2` at `now`: until
+    /// [`next_deadline`](Self::next_deadline) (`None`, forever, if no timer
+    /// is armed), except that a wait longer than [`LONG_WAIT`] is cut short
+    /// by 1/[`LONG_WAIT_CUT`] of itself.
     ///
     /// Why cut: the kernel lets a wait of `t` end up to `t / 1000` late
     /// (`select_estimate_accuracy` in `fs/select.c`, capped at 100 ms), so
@@ -97,7 +206,7 @@ impl Timers {
     /// all) the last wait is shorter than `LONG_WAIT`, and so late by at
     /// most 0.1% of it: 10 µs. Nothing fires early: `take_expired` compares
     /// deadlines with the clock, not with how long the wait was.
-    pub(crate) fn wait_timeout(&self, now: Instant) -> Option<Duration> {
+    pub(crate) fn wait_timeout(&mut self, now: Instant) -> Option<Duration> {
         let left = self.next_deadline()?.saturating_duration_since(now);
         Some(if left > LONG_WAIT {
             left - left / LONG_WAIT_CUT
@@ -106,67 +215,132 @@ impl Timers {
         })
     }
 
-    /// Fires every timer due at `now`: moves their wakers into `out`.
+    /// Fires every timer due at `now`: moves their wakers into `out`, in
+    /// deadline order, and returns how many fired. First processes every
+    /// wheel slot that starts at or before `now`, oldest first, refiling
+    /// its entries one level down or into the precise tier.
     pub(crate) fn take_expired(&mut self, now: Instant, out: &mut Vec<Waker>) -> usize {
+        let now = self.ns(now);
+        while let Some(slot) = self.wheel.next_slot(wheel::tick(self.elapsed)) {
+            if slot.start > now {
+                break;
+            }
+            // The wheel's time moves to the slot's start: every entry of
+            // the slot is due in it or later, one level down at most.
+            self.elapsed = slot.start;
+            let mut key = self.wheel.take(slot.level, slot.slot);
+            while key != NIL {
+                let next = self.links[key as usize].next;
+                self.links[key as usize] = Links::NONE;
+                if key == self.parked {
+                    self.parked = NIL;
+                    self.release(key);
+                } else {
+                    self.file(key);
+                }
+                key = next;
+            }
+        }
+        self.elapsed = self.elapsed.max(now);
         let mut fired = 0;
-        while let Some(first) = self.heap.first() {
+        while let Some(first) = self.near.first() {
             if first.deadline > now {
                 break;
             }
-            let key = first.key;
-            self.remove_at(0);
+            let key = first.key as usize;
+            let Timers { near, entries, .. } = self;
+            near.remove(0, &mut |k, i| entries[k as usize].place = Place::Near(i));
             let entry = &mut self.entries[key];
-            entry.pos = FIRED;
+            entry.place = Place::Fired;
             out.extend(entry.waker.take());
+            self.armed -= 1;
             fired += 1;
         }
         fired
     }
 
-    fn remove_at(&mut self, pos: usize) {
-        let last = self.heap.len() - 1;
-        self.swap(pos, last);
-        self.heap.pop();
-        if pos < self.heap.len() {
-            self.sift_down(pos);
-            self.sift_up(pos);
+    /// Moves every entry of a wheel slot into the precise tier.
+    fn promote(&mut self, level: usize, slot: usize) {
+        let mut key = self.wheel.take(level, slot);
+        while key != NIL {
+            let next = self.links[key as usize].next;
+            self.links[key as usize] = Links::NONE;
+            if key == self.parked {
+                self.parked = NIL;
+                self.release(key);
+            } else {
+                self.file_near(key);
+            }
+            key = next;
         }
     }
 
-    fn swap(&mut self, a: usize, b: usize) {
-        self.heap.swap(a, b);
-        let (ka, kb) = (self.heap[a].key, self.heap[b].key);
-        self.entries[ka].pos = a;
-        self.entries[kb].pos = b;
-    }
-
-    fn sift_up(&mut self, mut pos: usize) {
-        while pos > 0 {
-            let parent = (pos - 1) / 2;
-            if !self.heap[pos].before(&self.heap[parent]) {
-                break;
+    /// Files an entry (in no tier yet) by its deadline: in the wheel if it
+    /// is due after the current tick, in the precise tier otherwise.
+    #[inline]
+    fn file(&mut self, key: u32) {
+        let when = wheel::tick(self.entries[key as usize].deadline);
+        match wheel::level_for(wheel::tick(self.elapsed), when) {
+            Some(level) => {
+                let at = self.wheel.file(&mut self.links, key, when, level);
+                self.entries[key as usize].place = Place::Wheel(at);
             }
-            self.swap(pos, parent);
-            pos = parent;
+            None => self.file_near(key),
         }
     }
 
-    fn sift_down(&mut self, mut pos: usize) {
-        loop {
-            let (l, r) = (2 * pos + 1, 2 * pos + 2);
-            let mut least = pos;
-            if l < self.heap.len() && self.heap[l].before(&self.heap[least]) {
-                least = l;
+    fn file_near(&mut self, key: u32) {
+        let entry = &self.entries[key as usize];
+        let item = Item {
+            deadline: entry.deadline,
+            seq: entry.seq,
+            key,
+        };
+        let Timers { near, entries, .. } = self;
+        near.push(item, &mut |k, i| entries[k as usize].place = Place::Near(i));
+    }
+
+    /// Takes an entry out of its tier, if it is in one (it stays
+    /// allocated, its place to be set by the caller); whether it was.
+    #[inline]
+    fn unfile(&mut self, key: u32) -> bool {
+        match self.entries[key as usize].place {
+            Place::Wheel(at) => self.wheel.unlink(&mut self.links, key, at),
+            Place::Near(i) => {
+                let Timers { near, entries, .. } = self;
+                near.remove(i as usize, &mut |k, i| {
+                    entries[k as usize].place = Place::Near(i)
+                });
             }
-            if r < self.heap.len() && self.heap[r].before(&self.heap[least]) {
-                least = r;
-            }
-            if least == pos {
-                break;
-            }
-            self.swap(pos, least);
-            pos = least;
+            Place::Fired | Place::Free(_) | Place::Parked(_) => return false,
         }
+        self.armed -= 1;
+        true
+    }
+}
+
+impl Timers {
+    /// Frees the parked entry, if any: out of its wheel slot, onto the
+    /// free list.
+    #[inline]
+    fn unpark(&mut self) {
+        if self.parked != NIL {
+            self.unpark_now();
+        }
+    }
+
+    fn unpark_now(&mut self) {
+        let key = std::mem::replace(&mut self.parked, NIL);
+        if let Place::Parked(at) = self.entries[key as usize].place {
+            self.wheel.unlink(&mut self.links, key, at);
+        }
+        self.release(key);
+    }
+
+    /// Puts an entry in no tier on the free list.
+    fn release(&mut self, key: u32) {
+        self.entries[key as usize].place = Place::Free(self.free);
+        self.free = key;
     }
 }
 
@@ -178,31 +352,142 @@ impl Timers {
     /// How many entries exist (armed or fired, not yet removed).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.entries.len()
+        self.entries
+            .iter()
+            .filter(|e| !matches!(e.place, Place::Free(_) | Place::Parked(_)))
+            .count()
     }
 
-    /// Arms a new timer; the key stays valid until [`remove`](Self::remove).
-    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> usize {
-        let key = self.entries.insert(Entry {
+    /// Moves the store's time to `now` while no timer is armed (the loop
+    /// moves it only when it fires timers, so it stands still meanwhile).
+    pub(crate) fn catch_up(&mut self, now: Instant) {
+        debug_assert!(
+            self.is_empty(),
+            "with timers armed, only `take_expired` moves time"
+        );
+        if self.is_empty() {
+            // The wheel may hold the parked entry: free it before time moves.
+            self.unpark();
+            self.elapsed = self.elapsed.max(self.ns(now));
+        }
+    }
+
+    /// Whether an armed or fired timer is due: it fired, or its deadline
+    /// has passed by the store's time (then it is taken out of its tier as
+    /// if it had fired, waking nobody: its `Sleep` found out by itself).
+    #[inline]
+    pub(crate) fn is_due(&mut self, key: u32) -> bool {
+        let entry = &self.entries[key as usize];
+        if entry.place == Place::Fired {
+            return true;
+        }
+        if entry.deadline > self.elapsed {
+            return false;
+        }
+        if self.unfile(key) {
+            self.entries[key as usize].place = Place::Fired;
+        }
+        true
+    }
+
+    /// Arms a timer for `deadline`, to wake `waker`, unless the deadline
+    /// has passed by the store's time, the instant the loop last fired
+    /// timers at: then `None`, and nothing is stored. That time is never
+    /// ahead of the clock, so a `None` is never early; a deadline that
+    /// passed since is armed, and fires at the loop's next look. One conversion of `deadline`, one
+    /// waker clone, O(1) filing.
+    #[inline]
+    pub(crate) fn arm(&mut self, deadline: Instant, waker: &Waker) -> Option<u32> {
+        let deadline = self.ns(deadline);
+        if deadline <= self.elapsed {
+            return None;
+        }
+        Some(self.insert_ns(deadline, waker.clone()))
+    }
+
+    /// Arms a new timer, due or not; the key stays valid until
+    /// [`remove`](Self::remove).
+    #[cfg(test)]
+    pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> u32 {
+        self.insert_ns(self.ns(deadline), waker)
+    }
+
+    /// Reuses the parked entry as it is if the deadline falls in its slot
+    /// (no list to touch), or else a freed entry if there is one (no
+    /// allocation).
+    #[inline]
+    fn insert_ns(&mut self, deadline: u64, waker: Waker) -> u32 {
+        if self.parked != NIL {
+            let key = self.parked;
+            let when = wheel::tick(deadline);
+            if let Place::Parked(at) = self.entries[key as usize].place {
+                let level = at.level as usize;
+                if wheel::level_for(wheel::tick(self.elapsed), when) == Some(level)
+                    && wheel::slot_for(when, level) == at.slot as usize
+                {
+                    self.parked = NIL;
+                    let entry = &mut self.entries[key as usize];
+                    entry.deadline = deadline;
+                    entry.waker = Some(waker);
+                    entry.place = Place::Wheel(at);
+                    entry.seq = self.next_seq;
+                    self.next_seq = self.next_seq.wrapping_add(1);
+                    self.armed += 1;
+                    return key;
+                }
+            }
+            self.unpark();
+        }
+        let entry = Entry {
+            deadline,
             waker: Some(waker),
-            pos: FIRED,
-        });
-        self.push(deadline, key);
+            seq: 0,
+            place: Place::Fired,
+        };
+        let key = match self.free {
+            NIL => {
+                let key = u32::try_from(self.entries.len())
+                    .ok()
+                    .filter(|k| *k != NIL)
+                    .expect("more than 4 billion timers armed at once");
+                self.entries.push(entry);
+                self.links.push(Links::NONE);
+                key
+            }
+            key => {
+                let Place::Free(next) = self.entries[key as usize].place else {
+                    unreachable!("the free list holds only free entries")
+                };
+                self.free = next;
+                self.entries[key as usize] = entry;
+                key
+            }
+        };
+        self.schedule(key);
         key
     }
 
-    /// Moves a timer (armed or fired) to a new deadline.
-    pub(crate) fn rearm(&mut self, key: usize, deadline: Instant) {
-        let pos = self.entries[key].pos;
-        if pos != FIRED {
-            self.remove_at(pos);
-        }
-        self.push(deadline, key);
+    /// Moves a timer (armed or fired) to a new deadline, earlier or later.
+    #[cfg(any(feature = "time", test))]
+    pub(crate) fn rearm(&mut self, key: u32, deadline: Instant) {
+        self.unfile(key);
+        self.entries[key as usize].deadline = self.ns(deadline);
+        self.schedule(key);
+    }
+
+    /// Files an entry that is in no tier, as the latest armed.
+    #[inline]
+    fn schedule(&mut self, key: u32) {
+        self.entries[key as usize].seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        self.armed += 1;
+        self.file(key);
     }
 
     /// Replaces the waker to wake, unless it would wake the same task.
-    pub(crate) fn set_waker(&mut self, key: usize, waker: &Waker) -> Option<Waker> {
-        let slot = &mut self.entries[key].waker;
+    #[inline]
+    pub(crate) fn set_waker(&mut self, key: u32, waker: &Waker) -> Option<Waker> {
+        let slot = &mut self.entries[key as usize].waker;
         match slot {
             Some(w) if w.will_wake(waker) => None,
             _ => slot.replace(waker.clone()),
@@ -210,179 +495,40 @@ impl Timers {
     }
 
     /// Whether the timer has fired (and has not been re-armed).
-    pub(crate) fn has_fired(&self, key: usize) -> bool {
-        self.entries.get(key).is_none_or(|e| e.pos == FIRED)
+    #[cfg(test)]
+    pub(crate) fn has_fired(&self, key: u32) -> bool {
+        self.entries
+            .get(key as usize)
+            .is_none_or(|e| e.place == Place::Fired)
     }
 
-    /// Deletes a timer. Returns its waker so the caller drops it after
-    /// releasing the store.
-    pub(crate) fn remove(&mut self, key: usize) -> Option<Waker> {
-        // Out of the heap first: `remove_at` updates the positions of the
-        // entries it moves, this one included, so it must still exist.
-        let pos = self.entries.get(key)?.pos;
-        if pos != FIRED {
-            self.remove_at(pos);
+    /// Deletes a timer: O(1) in the wheel, O(log k) among the k timers of
+    /// the precise tier. Returns its waker so the caller drops it after
+    /// releasing the store. A second remove of the same key does nothing.
+    #[inline]
+    pub(crate) fn remove(&mut self, key: u32) -> Option<Waker> {
+        match self.entries.get(key as usize)?.place {
+            Place::Free(_) | Place::Parked(_) => return None,
+            Place::Wheel(at) => {
+                // Parked, not unlinked: a timeout cancelled by its task is
+                // usually followed, in the same poll, by the next timeout
+                // of the same length, which falls in the same slot and
+                // takes this entry as it is (`insert_ns`).
+                self.unpark();
+                self.armed -= 1;
+                self.parked = key;
+                let entry = &mut self.entries[key as usize];
+                entry.place = Place::Parked(at);
+                return entry.waker.take();
+            }
+            Place::Near(_) | Place::Fired => {
+                self.unfile(key);
+            }
         }
-        self.entries.remove(key).waker
-    }
-
-    fn push(&mut self, deadline: Instant, key: usize) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.heap.push(Item { deadline, seq, key });
-        let last = self.heap.len() - 1;
-        self.entries[key].pos = last;
-        self.sift_up(last);
+        self.release(key);
+        self.entries[key as usize].waker.take()
     }
 }
 
 #[cfg(all(test, any(feature = "time", feature = "net")))]
-mod tests {
-    use super::*;
-
-    fn noop() -> Waker {
-        Waker::noop().clone()
-    }
-
-    #[test]
-    fn timers_fire_in_deadline_order_then_arming_order() {
-        let t0 = Instant::now();
-        let mut t = Timers::new();
-        let c = t.insert(t0 + Duration::from_millis(3), noop());
-        let a = t.insert(t0 + Duration::from_millis(1), noop());
-        let b1 = t.insert(t0 + Duration::from_millis(2), noop());
-        let b2 = t.insert(t0 + Duration::from_millis(2), noop());
-        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_millis(1)));
-        let mut order = vec![];
-        for ms in 1..=3 {
-            let mut out = vec![];
-            t.take_expired(t0 + Duration::from_millis(ms), &mut out);
-            for key in [a, b1, b2, c] {
-                if t.has_fired(key) && !order.contains(&key) {
-                    order.push(key);
-                }
-            }
-        }
-        assert_eq!(order, vec![a, b1, b2, c]);
-        assert!(t.is_empty());
-    }
-
-    #[test]
-    fn nothing_fires_before_its_deadline() {
-        let t0 = Instant::now();
-        let mut t = Timers::new();
-        t.insert(t0 + Duration::from_micros(50), noop());
-        let mut out = vec![];
-        assert_eq!(t.take_expired(t0 + Duration::from_micros(49), &mut out), 0);
-        assert_eq!(t.take_expired(t0 + Duration::from_micros(50), &mut out), 1);
-        assert_eq!(out.len(), 1);
-    }
-
-    #[test]
-    fn removing_any_timer_keeps_the_heap_ordered() {
-        let t0 = Instant::now();
-        let mut t = Timers::new();
-        let keys: Vec<usize> = (0..200u64)
-            .map(|i| t.insert(t0 + Duration::from_micros((i * 7919) % 1000), noop()))
-            .collect();
-        for k in keys.iter().step_by(3) {
-            t.remove(*k);
-        }
-        let mut last = t0;
-        while let Some(d) = t.next_deadline() {
-            assert!(d >= last);
-            last = d;
-            t.take_expired(d, &mut vec![]);
-        }
-    }
-
-    #[test]
-    fn created_and_removed_timers_leave_nothing_behind() {
-        let t0 = Instant::now();
-        let mut t = Timers::new();
-        for i in 0..100_000u64 {
-            let k = t.insert(t0 + Duration::from_nanos(i), noop());
-            t.remove(k);
-        }
-        assert_eq!(t.len(), 0);
-        assert!(t.is_empty());
-    }
-
-    #[test]
-    fn removing_the_only_timer_empties_the_store() {
-        // Regression: `remove` freed the slab entry before taking the timer
-        // out of the heap, and the heap's swap then indexed the freed entry.
-        let mut t = Timers::new();
-        let k = t.insert(Instant::now(), noop());
-        assert!(t.remove(k).is_some());
-        assert_eq!(t.len(), 0);
-        assert!(t.is_empty());
-        assert!(t.remove(k).is_none(), "a second remove is harmless");
-    }
-
-    #[test]
-    fn removing_a_fired_timer_frees_its_entry() {
-        let t0 = Instant::now();
-        let mut t = Timers::new();
-        let k = t.insert(t0, noop());
-        t.insert(t0 + Duration::from_secs(1), noop());
-        t.take_expired(t0, &mut vec![]);
-        assert!(t.remove(k).is_none(), "its waker was taken when it fired");
-        assert_eq!(t.len(), 1);
-        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(1)));
-    }
-
-    #[test]
-    fn the_wait_lasts_until_the_earliest_deadline() {
-        let t0 = Instant::now();
-        let mut t = Timers::new();
-        assert_eq!(t.wait_timeout(t0), None, "no timer: wait for I/O alone");
-        t.insert(t0 + Duration::from_millis(5), noop());
-        t.insert(t0 + Duration::from_micros(50), noop());
-        assert_eq!(t.wait_timeout(t0), Some(Duration::from_micros(50)));
-        let late = t0 + Duration::from_millis(1);
-        assert_eq!(t.wait_timeout(late), Some(Duration::ZERO), "overdue");
-    }
-
-    #[test]
-    fn long_waits_end_before_the_deadline_even_with_the_kernels_slack() {
-        // The kernel may end a wait of `w` up to `w / 1000` late (at most
-        // 100 ms). Model the worst case and check that the loop never
-        // overshoots, and that it needs few wake-ups even for 30 years.
-        let t0 = Instant::now();
-        for left in [
-            Duration::from_millis(11),
-            Duration::from_secs(1),
-            Duration::from_secs(3600),
-            Duration::from_secs(86_400 * 365 * 30),
-        ] {
-            let mut t = Timers::new();
-            t.insert(t0 + left, noop());
-            let mut now = t0;
-            let mut waits = 0;
-            loop {
-                let w = t.wait_timeout(now).unwrap();
-                waits += 1;
-                if w <= LONG_WAIT {
-                    break; // the last wait, late by at most 10 µs
-                }
-                let slack = (w / 1000).min(Duration::from_millis(100));
-                now += w + slack;
-                assert!(now < t0 + left, "a cut wait of {w:?} overshot");
-            }
-            assert!(waits <= 6, "{waits} waits for {left:?}");
-        }
-    }
-
-    #[test]
-    fn a_fired_timer_can_be_rearmed() {
-        let t0 = Instant::now();
-        let mut t = Timers::new();
-        let k = t.insert(t0, noop());
-        t.take_expired(t0, &mut vec![]);
-        assert!(t.has_fired(k));
-        t.rearm(k, t0 + Duration::from_millis(1));
-        assert!(!t.has_fired(k));
-        assert_eq!(t.next_deadline(), Some(t0 + Duration::from_millis(1)));
-    }
-}
+mod tests;

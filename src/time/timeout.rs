@@ -18,11 +18,12 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
 use super::sleep::{sleep, sleep_until, Sleep};
+use super::Instant;
 use crate::runtime::coop;
 
 /// Runs `future`, giving up once `duration` has elapsed.
@@ -74,6 +75,7 @@ use crate::runtime::coop;
 ///     Ok(buf)
 /// }
 /// ```
+#[inline]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,
@@ -88,7 +90,8 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// As cancel safe as `future` (see [`timeout`]).
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use ember::time::Instant;
 /// ember::block_on(async {
 ///     let deadline = Instant::now() + Duration::from_millis(2);
 ///     let r = ember::time::timeout_at(deadline, std::future::pending::<()>()).await;

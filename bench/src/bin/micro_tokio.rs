@@ -1,7 +1,7 @@
 //! Task, timer and sync micro-benchmarks on tokio's `current_thread` runtime; see
 //! `ember_bench::micro` for the commands (`spawn N`, `sleeps N`,
 //! `lateness MICROS N`,
-//! and the sync primitives: `semaphore N`, `mutex N`, `watch N`, `broadcast N`).
+//! and the sync primitives: `semaphore N`, `mutex N`, `watch N`, `broadcast N`, and `arm_cancel ARMED N`).
 
 use std::hint::black_box;
 use std::pin::Pin;
@@ -68,6 +68,25 @@ fn main() {
                     }
                 }
                 micro::report_rate(what.name(), rounds, start.elapsed());
+            }
+            Command::ArmCancel { armed, rounds } => {
+                let mut others: Vec<Pin<Box<Sleep>>> = Vec::with_capacity(armed);
+                for i in 0..armed {
+                    let mut s = Box::pin(sleep(micro::sleep_duration(i)));
+                    assert!(PollOnce(s.as_mut()).await.is_pending());
+                    others.push(s);
+                }
+                let start = Instant::now();
+                for _ in 0..rounds {
+                    let mut s = std::pin::pin!(sleep(micro::ARM_CANCEL_TIMEOUT));
+                    assert!(PollOnce(s.as_mut()).await.is_pending());
+                }
+                micro::report_rate(
+                    &format!("arm_cancel armed={armed}"),
+                    rounds,
+                    start.elapsed(),
+                );
+                drop(others);
             }
             Command::Lateness { sleep: d, samples } => {
                 let mut lateness = Lateness::default();

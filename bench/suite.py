@@ -65,9 +65,13 @@ HTTP_LOADS = {"c16": 16, "c256": 256}
 REDIS_TESTS = "ping,set,get,incr"
 LATENESS_US = [50, 1000]
 ARM_CANCEL_ARMED = [10, 10_000, 1_000_000]
-SECTIONS = ["syscalls", "instructions", "timeouts", "rss", "split", "echo", "http", "redis", "tasks", "timers",
-            "sync", "build", "scaleout"]
-TIMED = {"split", "echo", "http", "redis", "tasks", "timers", "sync", "build", "scaleout"}
+SECTIONS = ["syscalls", "instructions", "timeouts", "rss", "split", "echo", "http", "hyper", "redis", "tasks",
+            "timers", "sync", "build", "scaleout"]
+TIMED = {"split", "echo", "http", "hyper", "redis", "tasks", "timers", "sync", "build", "scaleout"}
+# hyper 1.x's HTTP/1.1 server, the same service on each runtime (the bench
+# crate's `hyper` feature): ember through `ember::hyper`, tokio through
+# hyper-util's `TokioIo`.
+HYPER_SERVERS = ["hyper_ember", "hyper_tokio"]
 # The sync micro-benchmarks (`micro_* NAME N`): name, what one round does,
 # the target ("at most this × tokio's time per round").
 SYNC_BENCH = [
@@ -289,6 +293,8 @@ GUARD = Guard(0.05, 0.0)
 def build():
     log("building (release): bench crate, mini_redis and multicore_echo examples")
     run(["cargo", "build", "--release", "-p", "ember-bench", "--bins"], cwd=ROOT, timeout=1800)
+    run(["cargo", "build", "--release", "-p", "ember-bench", "--features", "hyper",
+         "--bin", "hyper_ember", "--bin", "hyper_tokio"], cwd=ROOT, timeout=1800)
     run(["cargo", "build", "--release", "--example", "mini_redis", "--example", "multicore_echo"],
         cwd=ROOT, timeout=1800)
 
@@ -580,7 +586,9 @@ def wrk(addr, conns, secs):
         raise RuntimeError(f"wrk saw errors:\n{text}")
     rps = float(re.search(r"Requests/sec:\s*([\d.]+)", text).group(1))
     lat = dict(re.findall(r"^\s*(50|99)%\s+(\S+)", text, re.M))
-    return {"rps": rps, "p50_us": wrk_seconds(lat["50"]) * 1e6, "p99_us": wrk_seconds(lat["99"]) * 1e6}
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    return {"rps": rps, "p50_us": wrk_seconds(lat["50"]) * 1e6, "p99_us": wrk_seconds(lat["99"]) * 1e6,
+            "requests": requests}
 
 
 def section_http(cfg):
@@ -600,6 +608,39 @@ def section_http(cfg):
             got = GUARD.run(f"http -c{conns}", lambda: block(round_, i, conns))
             for rt, sample in got.items():
                 result[load][rt].append(sample)
+    return result
+
+
+def section_hyper(cfg):
+    """hyper on ember vs hyper on tokio: wrk -t1 at 16 and 256 connections,
+    the two alternated per round; then user-space instructions per request
+    under callgrind (wrk -c16 for 10 s, total / requests)."""
+    result = {load: {srv: [] for srv in HYPER_SERVERS} for load in HTTP_LOADS}
+    def block(round_, i, conns):
+        got = {}
+        for srv in rotated(HYPER_SERVERS, round_ + i):
+            with Server([BIN / srv]) as server:
+                wrk(server.addr, conns, max(1, round(cfg.warmup)))  # warm-up, discarded
+                got[srv] = wrk(server.addr, conns, max(1, round(cfg.secs)))
+            log(f"hyper round {round_ + 1}/{cfg.rounds} -t1 -c{conns}: {srv:12} {got[srv]['rps']:>10.0f}/s")
+        return got
+
+    for round_ in range(cfg.rounds):
+        for i, (load, conns) in enumerate(HTTP_LOADS.items()):
+            got = GUARD.run(f"hyper -c{conns}", lambda: block(round_, i, conns))
+            for srv, sample in got.items():
+                result[load][srv].append(sample)
+    instr = {}
+    for srv in HYPER_SERVERS:
+        out = WORK / f"callgrind.{srv}"
+        with Server([BIN / srv], wrapper=("valgrind", "--tool=callgrind", "--dump-instr=no",
+                                          f"--callgrind-out-file={out}")) as server:
+            got = wrk(server.addr, 16, 10)
+        total = int(re.search(r"^totals:\s*(\d+)", out.read_text(), re.M).group(1))
+        instr[srv] = {"instructions": total, "requests": got["requests"],
+                      "per_request": total / max(1, got["requests"])}
+        log(f"hyper instructions: {srv} {instr[srv]['per_request']:.0f} per request")
+    result["instructions"] = instr
     return result
 
 
@@ -939,6 +980,21 @@ def targets(results):
                         "values": {"ember": f"{e:.1f} ns" if e else "failed", "tokio": f"{t:.1f} ns" if t else "–",
                                    "smol": "–", "epoll": "–"},
                         "ratio": f"{fmt_ratio(r)} tokio", "met": None if r is None else r <= target})
+    hy = results.get("hyper")
+    if hy:
+        for load in HTTP_LOADS:
+            e, t = med(hy[load]["hyper_ember"], "rps"), med(hy[load]["hyper_tokio"], "rps")
+            r = ratio(e, t)
+            out.append({"target": f"hyper on ember ≥ 1.0 × hyper on tokio, wrk -t1 -{load}",
+                        "values": {"ember": fmt_rate(e), "tokio": fmt_rate(t), "smol": "–", "epoll": "–"},
+                        "ratio": f"{fmt_ratio(r)} tokio", "met": None if r is None else r >= 1.0})
+        ins = hy.get("instructions", {})
+        if ins:
+            e, t = ins["hyper_ember"]["per_request"], ins["hyper_tokio"]["per_request"]
+            r = ratio(e, t)
+            out.append({"target": "hyper on ember: instructions per request ≤ 0.95 × tokio's",
+                        "values": {"ember": f"{e:,.0f}", "tokio": f"{t:,.0f}", "smol": "–", "epoll": "–"},
+                        "ratio": f"{fmt_ratio(r)} tokio", "met": None if r is None else r <= 0.95})
     b = results.get("build")
     if b:
         e, t = median(b["ember"]["secs"]), median(b["tokio"]["secs"])
@@ -1204,6 +1260,31 @@ def render(results, out_md, chart_path):
                 continue
             e, t = med(sync[name]["ember"], "ns_each"), med(sync[name]["tokio"], "ns_each")
             w(f"| {what} | {fmt_us(e) if e else 'failed'} | {fmt_us(t)} | {fmt_ratio(ratio(e, t))} |")
+        w("")
+
+    hy = results.get("hyper")
+    if hy:
+        n = max(len(v) for load in HTTP_LOADS for v in hy[load].values())
+        w(f"## hyper 1.x on ember and on tokio ({rounds(n)})")
+        w("")
+        w("The same hyper HTTP/1.1 service (`Hello, World!`), on ember through its own glue")
+        w("(`ember::hyper::{Io, Timer}`, feature `hyper`) and on tokio's `current_thread` runtime through")
+        w("hyper-util's `TokioIo`: `bench/src/bin/hyper_ember.rs`, `hyper_tokio.rs`, `wrk -t1`, the two")
+        w("alternated per round. Instructions per request: user space, under callgrind, `wrk -t1 -c16`")
+        w("for 10 s, the program's total over the requests served (start-up included, so a slight")
+        w("overestimate for both).")
+        w("")
+        w("| load | ember (req/s) | tokio (req/s) | ember/tokio |")
+        w("| --- | ---: | ---: | ---: |")
+        for load in HTTP_LOADS:
+            e = med(hy[load]["hyper_ember"], "rps")
+            t = med(hy[load]["hyper_tokio"], "rps")
+            w(f"| wrk -t1 -{load} | {fmt_rate(e)} | {fmt_rate(t)} | {fmt_ratio(ratio(e, t))} |")
+        ins = hy.get("instructions", {})
+        if ins:
+            e = ins["hyper_ember"]["per_request"]
+            t = ins["hyper_tokio"]["per_request"]
+            w(f"| instructions per request | {e:,.0f} | {t:,.0f} | {fmt_ratio(ratio(e, t))} |")
         w("")
 
     so = results.get("scaleout")

@@ -128,3 +128,34 @@ fn sockets_write_vectored_in_one_call_and_say_so() {
         assert_eq!(&got, b"GET / HTTP/1.1\r\n");
     });
 }
+
+#[test]
+fn a_buf_reader_hands_bytes_to_a_read_buf_with_no_zeroing_on_both_of_its_paths() {
+    use ember::io::{AsyncBufReadExt, BufReader};
+    run(LIMIT, || async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let mut reader = BufReader::with_capacity(64, b);
+        a.write_all(b"line one\nrest").await.unwrap();
+        // Buffered path: fill the reader's buffer, then copy out of it.
+        assert_eq!(reader.fill_buf().await.unwrap().len(), 13);
+        let mut small = [MaybeUninit::<u8>::uninit(); 8];
+        let mut buf = ReadBuf::uninit(&mut small);
+        std::future::poll_fn(|cx| Pin::new(&mut reader).poll_read_buf(cx, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!(buf.filled(), b"line one");
+        assert_eq!(buf.initialized().len(), 8);
+        // Drain what is buffered, then a read larger than the buffer goes
+        // straight to the socket.
+        let mut rest = [0u8; 5];
+        reader.read_exact(&mut rest).await.unwrap();
+        a.write_all(b"direct").await.unwrap();
+        let mut big = [MaybeUninit::<u8>::uninit(); 4096];
+        let mut buf = ReadBuf::uninit(&mut big);
+        std::future::poll_fn(|cx| Pin::new(&mut reader).poll_read_buf(cx, &mut buf))
+            .await
+            .unwrap();
+        assert_eq!(buf.filled(), b"direct");
+        assert_eq!(buf.initialized().len(), 6, "no zeroing past what was read");
+    });
+}

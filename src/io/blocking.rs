@@ -130,18 +130,52 @@ impl<T: Read + Send + 'static> Blocking<T> {
                     return Poll::Ready(Ok(buf.copy_to(dst)));
                 }
             }
-            let (mut inner, mut buf) = self.take_idle()?;
-            let want = dst.len().min(MAX_BUF);
-            buf.data.resize(want, 0);
-            buf.pos = 0;
-            self.state = State::Busy(crate::spawn_blocking(move || {
-                let result = inner.read(&mut buf.data);
-                let n = *result.as_ref().unwrap_or(&0);
-                buf.data.truncate(n);
-                (result, buf, inner)
-            }));
+            self.start_read(dst.len())?;
             // Poll the job at once: it registers our waker.
         }
+    }
+
+    /// [`poll_read`](Self::poll_read) into a `ReadBuf`: the job's bytes are
+    /// copied into its unfilled region with no zeroing first.
+    pub(crate) fn poll_read_buf(
+        &mut self,
+        cx: &mut Context<'_>,
+        dst: &mut super::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if dst.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        loop {
+            match ready!(self.poll_job(cx)) {
+                Some(Err(e)) => return Poll::Ready(Err(e)),
+                Some(Ok(0)) => return Poll::Ready(Ok(())),
+                Some(Ok(_)) | None => {}
+            }
+            if let State::Idle(Some((_, buf))) = &mut self.state {
+                if !buf.remaining().is_empty() {
+                    let n = buf.remaining().len().min(dst.remaining());
+                    dst.put_slice(&buf.remaining()[..n]);
+                    buf.pos += n;
+                    return Poll::Ready(Ok(()));
+                }
+            }
+            self.start_read(dst.remaining())?;
+        }
+    }
+
+    /// Starts a job reading up to `want` bytes (at most [`MAX_BUF`]); an
+    /// error if the stream was lost with an earlier job.
+    fn start_read(&mut self, want: usize) -> io::Result<()> {
+        let (mut inner, mut buf) = self.take_idle()?;
+        buf.data.resize(want.min(MAX_BUF), 0);
+        buf.pos = 0;
+        self.state = State::Busy(crate::spawn_blocking(move || {
+            let result = inner.read(&mut buf.data);
+            let n = *result.as_ref().unwrap_or(&0);
+            buf.data.truncate(n);
+            (result, buf, inner)
+        }));
+        Ok(())
     }
 }
 

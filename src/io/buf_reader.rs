@@ -128,6 +128,31 @@ impl<R: AsyncRead> AsyncRead for BufReader<R> {
         self.consume(n);
         Poll::Ready(Ok(n))
     }
+
+    /// Copies buffered bytes into `buf` with no zeroing first; a large read
+    /// with nothing buffered goes straight to the inner reader's own
+    /// `poll_read_buf`.
+    fn poll_read_buf(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut super::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.pos == self.cap && buf.remaining() >= self.buf.len() {
+            ready!(coop::poll_proceed(cx));
+            let read = self.as_mut().project().inner.poll_read_buf(cx, buf);
+            if read.is_pending() {
+                coop::refund();
+            } else {
+                self.discard_buffer();
+            }
+            return read;
+        }
+        let available = ready!(self.as_mut().poll_fill_buf(cx))?;
+        let n = available.len().min(buf.remaining());
+        buf.put_slice(&available[..n]);
+        self.consume(n);
+        Poll::Ready(Ok(()))
+    }
 }
 
 impl<R: AsyncRead> AsyncBufRead for BufReader<R> {

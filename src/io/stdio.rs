@@ -150,6 +150,14 @@ impl AsyncRead for Stdin {
     ) -> Poll<io::Result<usize>> {
         self.get_mut().inner.poll_read(cx, buf)
     }
+
+    fn poll_read_buf(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut super::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.get_mut().inner.poll_read_buf(cx, buf)
+    }
 }
 
 macro_rules! write_impl {

@@ -7,7 +7,6 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -111,20 +110,7 @@ fn a_file_redirected_into_tcpcat_comes_back_out_of_it() {
 #[test]
 fn on_a_terminal_a_typed_line_comes_back_and_ctrl_d_ends_it() {
     let addr = echo_server();
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: two valid out-pointers; the rest null (defaults).
-    let r = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(r, 0);
-    // SAFETY: fresh fds from openpty, owned by nothing else.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let (master, slave) = support::openpty();
     let c = Command::new(tcpcat())
         .arg(&addr)
         .stdin(Stdio::from(slave.try_clone().unwrap()))

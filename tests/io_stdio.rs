@@ -9,7 +9,7 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -156,25 +156,6 @@ fn stdin_and_stdout_on_a_socket_work() {
     assert!(between_markers(&out) == data);
 }
 
-/// A pseudo-terminal: (master, slave).
-fn openpty() -> (OwnedFd, OwnedFd) {
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: two valid out-pointers; name, termios and winsize are null
-    // (allowed: defaults).
-    let r = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: openpty returned two fresh fds that nothing else owns.
-    unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
-}
-
 #[test]
 fn on_a_terminal_reads_and_writes_work_beside_println_and_the_terminal_stays_blocking() {
     if is_child() {
@@ -197,7 +178,7 @@ fn on_a_terminal_reads_and_writes_work_beside_println_and_the_terminal_stays_blo
         assert_eq!((flags(0), flags(1)), before, "the terminal's flags changed");
         return;
     }
-    let (master, slave) = openpty();
+    let (master, slave) = support::openpty();
     let c = child(
         "on_a_terminal_reads_and_writes_work_beside_println_and_the_terminal_stays_blocking",
         Stdio::from(slave.try_clone().unwrap()),

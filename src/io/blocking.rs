@@ -58,13 +58,6 @@ impl Buf {
     fn remaining(&self) -> &[u8] {
         &self.data[self.pos..]
     }
-
-    fn copy_to(&mut self, dst: &mut [u8]) -> usize {
-        let n = self.remaining().len().min(dst.len());
-        dst[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
-        self.pos += n;
-        n
-    }
 }
 
 impl<T> Blocking<T> {
@@ -114,25 +107,9 @@ impl<T: Read + Send + 'static> Blocking<T> {
         cx: &mut Context<'_>,
         dst: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        if dst.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        loop {
-            match ready!(self.poll_job(cx)) {
-                // A read job ended: its bytes are in the buffer now, or
-                // it found the end of the stream.
-                Some(Err(e)) => return Poll::Ready(Err(e)),
-                Some(Ok(0)) => return Poll::Ready(Ok(0)),
-                Some(Ok(_)) | None => {}
-            }
-            if let State::Idle(Some((_, buf))) = &mut self.state {
-                if !buf.remaining().is_empty() {
-                    return Poll::Ready(Ok(buf.copy_to(dst)));
-                }
-            }
-            self.start_read(dst.len())?;
-            // Poll the job at once: it registers our waker.
-        }
+        let mut buf = super::ReadBuf::new(dst);
+        ready!(self.poll_read_buf(cx, &mut buf))?;
+        Poll::Ready(Ok(buf.filled().len()))
     }
 
     /// [`poll_read`](Self::poll_read) into a `ReadBuf`: the job's bytes are

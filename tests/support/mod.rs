@@ -154,3 +154,28 @@ pub fn run_in_child(test: &str, limit: Duration) -> std::process::Output {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A fresh pseudo-terminal: (master, slave), both owned.
+pub fn openpty() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: two valid out-pointers; name, termios and winsize are null
+    // (allowed: defaults).
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned two fresh fds that nothing else owns.
+    unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(master),
+            std::os::fd::OwnedFd::from_raw_fd(slave),
+        )
+    }
+}

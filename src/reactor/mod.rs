@@ -377,9 +377,10 @@ impl Reactor {
         }
     }
 
-    /// The announced task, if `waker` is its own.
+    /// The announced task, if `waker` is its own. Also how a timer stores
+    /// its task (`time/store.rs`).
     #[inline]
-    fn own_task(&self, waker: &Waker) -> Option<TaskRef> {
+    pub(crate) fn own_task(&self, waker: &Waker) -> Option<TaskRef> {
         let current = &self.current;
         if std::ptr::eq(waker.data(), current.data.get())
             && std::ptr::eq(waker.vtable(), current.vtable.get())

@@ -25,7 +25,6 @@ use std::io;
 use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Waker;
 use std::time::Duration;
 
 use slab::Slab;
@@ -68,10 +67,10 @@ pub(crate) struct Core {
     pub(crate) timers: Rc<RefCell<crate::time::Timers>>,
     /// The clock timers are fired by: the system's, or paused.
     pub(crate) clock: crate::time::Clock,
-    /// The wakers of the timers one turn fired, kept between turns so that
-    /// firing a timer allocates nothing. Taken out while they are woken
-    /// (user code), so no borrow is held then.
-    fired: Cell<Vec<Waker>>,
+    /// The tasks and wakers of the timers one turn fired, kept between
+    /// turns so that firing a timer allocates nothing. Taken out while they
+    /// are woken (user code), so no borrow is held then.
+    fired: Cell<crate::time::Expired>,
     pub(crate) stats: CoreStats,
     /// Helper threads for `spawn_blocking`.
     pub(crate) blocking: Pool,
@@ -340,18 +339,29 @@ impl Core {
         if timers.is_empty() {
             return;
         }
-        let mut wakers = self.fired.take();
+        let mut fired = self.fired.take();
         let now = crate::time::Instant::from_ns(self.clock.now());
-        let n = timers.take_expired(now, &mut wakers);
+        let n = timers.take_expired(now, &mut fired);
         drop(timers);
         bump(&self.stats.timers_fired, n as u64);
+        // Tasks armed with their own wakers go straight to the run queue,
+        // as the reactor's do.
+        if !fired.tasks.is_empty() {
+            bump(&self.stats.local_wakes, fired.tasks.len() as u64);
+            let mut queue = self.queue.borrow_mut();
+            for task in fired.tasks.drain(..) {
+                super::trace::timer_fired();
+                super::trace::wake(super::waker::traced(task), false);
+                queue.push_back(task);
+            }
+        }
         // Each waker contained on its own: one that panics neither loses
         // the others of the batch nor the buffer.
-        for waker in wakers.drain(..) {
+        for waker in fired.wakers.drain(..) {
             super::trace::timer_fired();
             crate::contain::wake(waker);
         }
-        self.fired.set(wakers);
+        self.fired.set(fired);
     }
 
     /// Drops every task's future, repeatedly, until none is left (a

@@ -107,4 +107,4 @@ pub(crate) use sleep::{sleep, sleep_until, Sleep};
 #[cfg(feature = "time")]
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
-pub(crate) use store::Timers;
+pub(crate) use store::{Expired, Timers};

@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use super::store::Timers;
 use super::Instant;
+use crate::runtime::context::ArmTimer;
 use crate::runtime::coop;
 
 /// Waits until `duration` has elapsed.
@@ -162,23 +163,10 @@ impl Future for Sleep {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let Some((timers, key)) = &this.timer else {
-            return this.arm(cx);
-        };
-        let mut store = timers.borrow_mut();
-        // Fired (the loop's clock reached the deadline), or passed by the
-        // store's time, which is never ahead of the clock.
-        if !store.is_due(*key) {
-            let old = store.set_waker(*key, cx.waker());
-            drop(store);
-            drop(old);
-            return Poll::Pending;
+        match &this.timer {
+            None => this.arm(cx),
+            Some(_) => this.poll_armed(cx),
         }
-        drop(store);
-        // Completing costs a unit of the task's cooperative budget, so a
-        // loop of expired timers (an `Interval` catching up) yields too. A
-        // pending poll costs nothing.
-        coop::poll_proceed(cx)
     }
 }
 
@@ -192,30 +180,73 @@ impl Sleep {
     /// deadline that passed since that instant (a `sleep(Duration::ZERO)`,
     /// say) is armed instead, and the loop fires it at its next look
     /// without blocking: the task yields once, as with tokio's wheel.
+    ///
+    /// The store keeps the task itself, not a clone of its waker, when the
+    /// waker is the polled task's own (the common case; see
+    /// `Reactor::own_task`).
     #[inline]
     fn arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(timers) = crate::runtime::context::timers() else {
-            if Instant::now() >= self.deadline {
-                return coop::poll_proceed(cx); // no runtime needed
+        match crate::runtime::context::arm_timer(self.deadline, cx.waker()) {
+            Some(ArmTimer::Armed(timers, key)) => {
+                self.timer = Some((timers, key));
+                Poll::Pending
             }
-            panic!(
-                "`Sleep` polled outside an ember runtime: await it inside \
-                 `ember::block_on` (or `Runtime::block_on`), or in a task spawned \
-                 there; the loop that polls a `Sleep` is the one that wakes it"
-            );
-        };
-        let mut store = timers.borrow_mut();
-        if store.is_empty() {
-            // The store's time stands still while no timer is armed (the
-            // loop reads the clock only for timers): bring it up to date.
-            store.catch_up(Instant::now());
+            Some(ArmTimer::Passed) => coop::poll_proceed(cx),
+            Some(ArmTimer::Foreign(timers)) => self.arm_foreign(timers, cx),
+            None => self.arm_outside_runtime(cx),
         }
-        let Some(key) = store.arm(self.deadline, cx.waker()) else {
-            drop(store);
-            return coop::poll_proceed(cx); // passed by the store's time
+    }
+
+    /// [`arm`](Self::arm) with a waker that is not the polled task's own:
+    /// the store keeps a clone of it.
+    #[inline(never)]
+    fn arm_foreign(&mut self, timers: Rc<RefCell<Timers>>, cx: &mut Context<'_>) -> Poll<()> {
+        let waker = cx.waker().clone();
+        let armed = timers
+            .borrow_mut()
+            .arm_waker(self.deadline, waker, Instant::now);
+        match armed {
+            Ok(key) => {
+                self.timer = Some((timers, key));
+                Poll::Pending
+            }
+            Err(waker) => {
+                drop(waker);
+                coop::poll_proceed(cx) // passed by the store's time
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn arm_outside_runtime(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.deadline {
+            return coop::poll_proceed(cx); // no runtime needed
+        }
+        panic!(
+            "`Sleep` polled outside an ember runtime: await it inside \
+             `ember::block_on` (or `Runtime::block_on`), or in a task spawned \
+             there; the loop that polls a `Sleep` is the one that wakes it"
+        );
+    }
+
+    /// A later poll: completes if the timer fired (the loop's clock reached
+    /// the deadline) or the store's time, never ahead of the clock, has
+    /// passed it; otherwise makes sure the store wakes this poll's task.
+    #[inline(never)]
+    fn poll_armed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some((timers, key)) = &self.timer else {
+            unreachable!("called for an armed sleep")
         };
-        drop(store);
-        self.timer = Some((timers, key));
+        if timers.borrow_mut().is_due(*key) {
+            // Completing costs a unit of the task's cooperative budget, so
+            // a loop of expired timers (an `Interval` catching up) yields
+            // too. A pending poll costs nothing.
+            return coop::poll_proceed(cx);
+        }
+        let task = crate::runtime::context::own_task_for(timers, cx.waker());
+        let old = timers.borrow_mut().set_waker(*key, cx.waker(), task);
+        drop(old);
         Poll::Pending
     }
 }

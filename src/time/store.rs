@@ -76,6 +76,7 @@ use std::time::Duration;
 use super::near::{Item, Near};
 use super::wheel::{self, Filed, Links, Wheel, NIL};
 use super::Instant;
+use crate::reactor::TaskRef;
 
 /// Waits longer than this are cut short (see [`Timers::wait_timeout`]).
 /// The kernel's allowance for a wait this long is 10 µs.
@@ -98,20 +99,72 @@ const PROMOTE_LEVEL: usize = 1;
 enum Place {
     /// Unused; the next free entry's key (or `NIL`).
     Free(u32),
+    /// In a wheel slot: armed, or parked (see [`Timers::remove`]) if it
+    /// is the store's `parked` entry.
     Wheel(Filed),
-    /// Cancelled, but left in its wheel slot for the next arming (see
-    /// [`Timers::remove`]).
-    Parked(Filed),
     /// Index in the precise tier's heap.
     Near(u32),
     Fired,
+}
+
+/// Whom a timer wakes when it fires.
+#[derive(Debug)]
+pub(crate) enum Waiter {
+    /// Nobody: a free entry, a fired one, or a parked one whose waker
+    /// went back to its `Sleep` to be dropped.
+    Nobody,
+    /// A task of this runtime, armed with its own waker: queued directly
+    /// when the timer fires, as the reactor queues tasks woken by I/O (no
+    /// waker clone to arm, no reference count, no call through a vtable).
+    Task(TaskRef),
+    /// Any other waker (a combinator's, another runtime's task's).
+    Waker(Waker),
+}
+
+impl Waiter {
+    /// What to store for a poll with `waker`, given whether it is the own
+    /// waker of the task being polled (`task`).
+    #[inline]
+    fn new(waker: &Waker, task: Option<TaskRef>) -> Waiter {
+        match task {
+            Some(task) => Waiter::Task(task),
+            None => Waiter::Waker(waker.clone()),
+        }
+    }
+
+    /// Gives back the waker to drop, if it holds one, and leaves `Nobody`
+    /// in its place; a task stays (a parked entry keeps it).
+    fn take_waker_unless_task(&mut self) -> Option<Waker> {
+        match self {
+            Waiter::Task(_) => None,
+            _ => self.take_waker(),
+        }
+    }
+
+    /// Leaves `Nobody` behind, and gives back the waker to drop (after the
+    /// store is released: a waker's drop is user code).
+    #[inline]
+    fn take_waker(&mut self) -> Option<Waker> {
+        match std::mem::replace(self, Waiter::Nobody) {
+            Waiter::Waker(waker) => Some(waker),
+            Waiter::Task(_) | Waiter::Nobody => None,
+        }
+    }
+}
+
+/// What one look at the timers fired: tasks of this runtime to queue, and
+/// other wakers to wake once the store is released.
+#[derive(Debug, Default)]
+pub(crate) struct Expired {
+    pub(crate) tasks: Vec<TaskRef>,
+    pub(crate) wakers: Vec<Waker>,
 }
 
 struct Entry {
     /// On the clock, in nanoseconds.
     deadline: u64,
     /// Whom to wake when it fires; taken when it fires.
-    waker: Option<Waker>,
+    waiter: Waiter,
     /// Arming order, to fire equal deadlines in that order.
     seq: u32,
     place: Place,
@@ -178,17 +231,22 @@ impl Timers {
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
         // A parked entry must not make the loop wake for its slot.
         self.unpark();
-        let first = self.near.first().map(|item| item.deadline);
-        let due = match self.wheel.next_slot(wheel::tick(self.elapsed)) {
-            None => first,
-            Some(slot) if first.is_some_and(|d| d <= slot.start) => first,
-            Some(slot) if slot.level <= PROMOTE_LEVEL => {
-                self.promote(slot.level, slot.slot);
-                self.near.first().map(|item| item.deadline)
-            }
-            Some(slot) => Some(slot.start),
-        };
-        due.map(|ns| self.instant(ns))
+        loop {
+            let first = self.near.first().map(|item| item.deadline);
+            let due = match self.wheel.next_slot(wheel::tick(self.elapsed)) {
+                None => first,
+                Some(slot) if first.is_some_and(|d| d <= slot.start) => first,
+                Some(slot) if slot.level <= PROMOTE_LEVEL => {
+                    // Its entries move to the precise tier (or, if a reuse
+                    // moved their deadline past the slot, further up the
+                    // wheel): look again.
+                    self.promote(slot);
+                    continue;
+                }
+                Some(slot) => Some(slot.start),
+            };
+            return due.map(|ns| self.instant(ns));
+        }
     }
 
     /// How long the loop may block in `epoll_pwait2` at `now`: until
@@ -219,14 +277,15 @@ impl Timers {
     /// deadline order, and returns how many fired. First processes every
     /// wheel slot that starts at or before `now`, oldest first, refiling
     /// its entries one level down or into the precise tier.
-    pub(crate) fn take_expired(&mut self, now: Instant, out: &mut Vec<Waker>) -> usize {
+    pub(crate) fn take_expired(&mut self, now: Instant, out: &mut Expired) -> usize {
         let now = self.ns(now);
         while let Some(slot) = self.wheel.next_slot(wheel::tick(self.elapsed)) {
             if slot.start > now {
                 break;
             }
             // The wheel's time moves to the slot's start: every entry of
-            // the slot is due in it or later, one level down at most.
+            // the slot is due in it or later (later if a reuse moved its
+            // deadline: see `insert_ns`), and is filed again from there.
             self.elapsed = slot.start;
             let mut key = self.wheel.take(slot.level, slot.slot);
             while key != NIL {
@@ -252,24 +311,33 @@ impl Timers {
             near.remove(0, &mut |k, i| entries[k as usize].place = Place::Near(i));
             let entry = &mut self.entries[key];
             entry.place = Place::Fired;
-            out.extend(entry.waker.take());
+            match std::mem::replace(&mut entry.waiter, Waiter::Nobody) {
+                Waiter::Task(task) => out.tasks.push(task),
+                Waiter::Waker(waker) => out.wakers.push(waker),
+                Waiter::Nobody => {}
+            }
             self.armed -= 1;
             fired += 1;
         }
         fired
     }
 
-    /// Moves every entry of a wheel slot into the precise tier.
-    fn promote(&mut self, level: usize, slot: usize) {
-        let mut key = self.wheel.take(level, slot);
+    /// Moves every entry of the wheel slot `due` into the precise tier,
+    /// except those a reuse has moved past the slot's end: they go back
+    /// to the wheel, in a later slot.
+    fn promote(&mut self, due: wheel::Due) {
+        let end = due.start.saturating_add(wheel::slot_width_ns(due.level));
+        let mut key = self.wheel.take(due.level, due.slot);
         while key != NIL {
             let next = self.links[key as usize].next;
             self.links[key as usize] = Links::NONE;
             if key == self.parked {
                 self.parked = NIL;
                 self.release(key);
-            } else {
+            } else if self.entries[key as usize].deadline < end {
                 self.file_near(key);
+            } else {
+                self.file(key);
             }
             key = next;
         }
@@ -312,7 +380,7 @@ impl Timers {
                     entries[k as usize].place = Place::Near(i)
                 });
             }
-            Place::Fired | Place::Free(_) | Place::Parked(_) => return false,
+            Place::Fired | Place::Free(_) => return false,
         }
         self.armed -= 1;
         true
@@ -331,7 +399,7 @@ impl Timers {
 
     fn unpark_now(&mut self) {
         let key = std::mem::replace(&mut self.parked, NIL);
-        if let Place::Parked(at) = self.entries[key as usize].place {
+        if let Place::Wheel(at) = self.entries[key as usize].place {
             self.wheel.unlink(&mut self.links, key, at);
         }
         self.release(key);
@@ -354,7 +422,8 @@ impl Timers {
     pub(crate) fn len(&self) -> usize {
         self.entries
             .iter()
-            .filter(|e| !matches!(e.place, Place::Free(_) | Place::Parked(_)))
+            .enumerate()
+            .filter(|(k, e)| !matches!(e.place, Place::Free(_)) && *k as u32 != self.parked)
             .count()
     }
 
@@ -390,57 +459,124 @@ impl Timers {
         true
     }
 
-    /// Arms a timer for `deadline`, to wake `waker`, unless the deadline
-    /// has passed by the store's time, the instant the loop last fired
-    /// timers at: then `None`, and nothing is stored. That time is never
-    /// ahead of the clock, so a `None` is never early; a deadline that
-    /// passed since is armed, and fires at the loop's next look. One conversion of `deadline`, one
-    /// waker clone, O(1) filing.
+    /// Arms a timer for `deadline`, to queue `task` (armed with its own
+    /// waker) when it fires, unless the deadline has passed by the store's
+    /// time, the instant the loop last fired timers at: then `None`, and
+    /// nothing is stored. That time is never ahead of the clock, so a
+    /// `None` is never early; a deadline that passed since is armed, and
+    /// fires at the loop's next look.
+    ///
+    /// The store's time stands still while no timer is armed (the loop
+    /// reads the clock only for timers), so arming into an empty store
+    /// first brings it up to date with `now()`.
+    ///
+    /// The fast path is the common timeout's: the entry its task parked a
+    /// moment ago (`remove`), due no later than this deadline, is taken as
+    /// it is (see [`insert_ns`](Self::insert_ns)). Its deadline lies after
+    /// the store's time (its wheel slot does), so this one does too.
     #[inline]
-    pub(crate) fn arm(&mut self, deadline: Instant, waker: &Waker) -> Option<u32> {
+    pub(crate) fn arm_task(
+        &mut self,
+        deadline: Instant,
+        task: TaskRef,
+        now: impl FnOnce() -> Instant,
+    ) -> Option<u32> {
         let deadline = self.ns(deadline);
-        if deadline <= self.elapsed {
-            return None;
+        let key = self.parked;
+        // `NIL` is past the end of `entries`: no entry, no fast path.
+        if let Some(entry) = self.entries.get_mut(key as usize) {
+            if deadline >= entry.deadline {
+                debug_assert!(matches!(entry.place, Place::Wheel(_)));
+                debug_assert!(!matches!(entry.waiter, Waiter::Waker(_)));
+                entry.deadline = deadline;
+                // A parked entry holds `Nobody` or a task: no waker's drop
+                // (user code) runs here.
+                entry.waiter = Waiter::Task(task);
+                entry.seq = self.next_seq;
+                self.next_seq = self.next_seq.wrapping_add(1);
+                self.parked = NIL;
+                self.armed += 1;
+                return Some(key);
+            }
         }
-        Some(self.insert_ns(deadline, waker.clone()))
+        self.arm_waiter(deadline, Waiter::Task(task), now).ok()
     }
 
-    /// Arms a new timer, due or not; the key stays valid until
-    /// [`remove`](Self::remove).
+    /// [`arm_task`](Self::arm_task) for any other waker; a deadline that
+    /// has passed gives the waker back (to be dropped with the store
+    /// released).
+    pub(crate) fn arm_waker(
+        &mut self,
+        deadline: Instant,
+        waker: Waker,
+        now: impl FnOnce() -> Instant,
+    ) -> Result<u32, Waker> {
+        let deadline = self.ns(deadline);
+        self.arm_waiter(deadline, Waiter::Waker(waker), now)
+            .map_err(|mut waiter| waiter.take_waker().expect("a waker was given"))
+    }
+
+    #[inline(never)]
+    fn arm_waiter(
+        &mut self,
+        deadline: u64,
+        waiter: Waiter,
+        now: impl FnOnce() -> Instant,
+    ) -> Result<u32, Waiter> {
+        if self.is_empty() {
+            self.catch_up(now());
+        }
+        if deadline <= self.elapsed {
+            return Err(waiter);
+        }
+        Ok(self.insert_ns(deadline, waiter))
+    }
+
+    /// Arms a new timer, due or not, waking `waker`; the key stays valid
+    /// until [`remove`](Self::remove).
     #[cfg(test)]
     pub(crate) fn insert(&mut self, deadline: Instant, waker: Waker) -> u32 {
-        self.insert_ns(self.ns(deadline), waker)
+        self.insert_ns(self.ns(deadline), Waiter::Waker(waker))
     }
 
-    /// Reuses the parked entry as it is if the deadline falls in its slot
-    /// (no list to touch), or else a freed entry if there is one (no
-    /// allocation).
+    /// Takes the parked entry as it is, still linked in its wheel slot,
+    /// when that slot starts no later than `deadline`: either `deadline`
+    /// is no earlier than the entry's (which lay in that slot or later),
+    /// or it falls in that very slot. Otherwise frees the parked entry and
+    /// takes a freed entry if there is one (no allocation), or a new one.
+    ///
+    /// Why an entry may lie in a slot before its deadline: the common
+    /// timeout is cancelled by its task when the read completes, and the
+    /// next one, armed in the same poll, is a few microseconds later.
+    /// Leaving the entry where it is costs two compares; when its slot
+    /// comes, the loop files it again by its deadline (`take_expired`),
+    /// once per slot width at most (17 s for a 30 s timeout), and nothing
+    /// fires before its deadline: only the precise tier fires, by exact
+    /// deadline.
     #[inline]
-    fn insert_ns(&mut self, deadline: u64, waker: Waker) -> u32 {
-        if self.parked != NIL {
-            let key = self.parked;
-            let when = wheel::tick(deadline);
-            if let Place::Parked(at) = self.entries[key as usize].place {
-                let level = at.level as usize;
-                if wheel::level_for(wheel::tick(self.elapsed), when) == Some(level)
-                    && wheel::slot_for(when, level) == at.slot as usize
-                {
-                    self.parked = NIL;
-                    let entry = &mut self.entries[key as usize];
-                    entry.deadline = deadline;
-                    entry.waker = Some(waker);
-                    entry.place = Place::Wheel(at);
-                    entry.seq = self.next_seq;
-                    self.next_seq = self.next_seq.wrapping_add(1);
-                    self.armed += 1;
-                    return key;
-                }
+    fn insert_ns(&mut self, deadline: u64, waiter: Waiter) -> u32 {
+        let key = self.parked;
+        if key != NIL {
+            let entry = &self.entries[key as usize];
+            if deadline >= entry.deadline || self.in_slot(deadline, entry.place) {
+                self.parked = NIL;
+                let seq = self.next_seq;
+                self.next_seq = seq.wrapping_add(1);
+                self.armed += 1;
+                let entry = &mut self.entries[key as usize];
+                debug_assert!(!matches!(entry.waiter, Waiter::Waker(_)));
+                // A parked entry holds `Nobody` or a task: no waker's
+                // drop (user code) runs here.
+                entry.waiter = waiter;
+                entry.deadline = deadline;
+                entry.seq = seq;
+                return key;
             }
-            self.unpark();
+            self.unpark_now();
         }
         let entry = Entry {
             deadline,
-            waker: Some(waker),
+            waiter,
             seq: 0,
             place: Place::Fired,
         };
@@ -448,7 +584,7 @@ impl Timers {
             NIL => {
                 let key = u32::try_from(self.entries.len())
                     .ok()
-                    .filter(|k| *k != NIL)
+                    .filter(|k| *k < NIL)
                     .expect("more than 4 billion timers armed at once");
                 self.entries.push(entry);
                 self.links.push(Links::NONE);
@@ -465,6 +601,19 @@ impl Timers {
         };
         self.schedule(key);
         key
+    }
+
+    /// Whether a timer due at `deadline` would be filed in the wheel slot
+    /// an entry at `place` is in.
+    #[inline]
+    fn in_slot(&self, deadline: u64, place: Place) -> bool {
+        let Place::Wheel(at) = place else {
+            return false;
+        };
+        let when = wheel::tick(deadline);
+        let level = at.level as usize;
+        wheel::level_for(wheel::tick(self.elapsed), when) == Some(level)
+            && wheel::slot_for(when, level) == at.slot as usize
     }
 
     /// Moves a timer (armed or fired) to a new deadline, earlier or later.
@@ -484,13 +633,21 @@ impl Timers {
         self.file(key);
     }
 
-    /// Replaces the waker to wake, unless it would wake the same task.
+    /// Sets whom to wake (see [`arm`](Self::arm)), unless it is already
+    /// that task or a waker that wakes the same one. Returns the replaced
+    /// waker, for the caller to drop after releasing the store.
     #[inline]
-    pub(crate) fn set_waker(&mut self, key: u32, waker: &Waker) -> Option<Waker> {
-        let slot = &mut self.entries[key as usize].waker;
-        match slot {
-            Some(w) if w.will_wake(waker) => None,
-            _ => slot.replace(waker.clone()),
+    pub(crate) fn set_waker(
+        &mut self,
+        key: u32,
+        waker: &Waker,
+        task: Option<TaskRef>,
+    ) -> Option<Waker> {
+        let waiter = &mut self.entries[key as usize].waiter;
+        match (task, &*waiter) {
+            (Some(task), Waiter::Task(old)) if *old == task => None,
+            (None, Waiter::Waker(old)) if old.will_wake(waker) => None,
+            _ => std::mem::replace(waiter, Waiter::new(waker, task)).take_waker(),
         }
     }
 
@@ -503,30 +660,49 @@ impl Timers {
     }
 
     /// Deletes a timer: O(1) in the wheel, O(log k) among the k timers of
-    /// the precise tier. Returns its waker so the caller drops it after
-    /// releasing the store. A second remove of the same key does nothing.
+    /// the precise tier. Returns its waker, if it held one, so the caller
+    /// drops it after releasing the store. A second remove of the same key
+    /// does nothing.
     #[inline]
     pub(crate) fn remove(&mut self, key: u32) -> Option<Waker> {
+        // The common timeout's: a task's timer in the wheel, nothing parked
+        // (the last arming took the parked entry). Parked, not unlinked: the
+        // task usually arms its next timeout of about the same length in
+        // the same poll, and that takes this entry as it is (`arm_task`).
+        // A task waiter stays: it is a copy, and is overwritten.
+        if self.parked == NIL {
+            if let Some(entry) = self.entries.get(key as usize) {
+                if let (Place::Wheel(_), Waiter::Task(_)) = (entry.place, &entry.waiter) {
+                    self.parked = key;
+                    self.armed -= 1;
+                    return None;
+                }
+            }
+        }
+        self.remove_slow(key)
+    }
+
+    #[inline(never)]
+    fn remove_slow(&mut self, key: u32) -> Option<Waker> {
         match self.entries.get(key as usize)?.place {
-            Place::Free(_) | Place::Parked(_) => return None,
-            Place::Wheel(at) => {
-                // Parked, not unlinked: a timeout cancelled by its task is
-                // usually followed, in the same poll, by the next timeout
-                // of the same length, which falls in the same slot and
-                // takes this entry as it is (`insert_ns`).
+            Place::Free(_) => return None,
+            Place::Wheel(_) => {
+                if key == self.parked {
+                    return None; // removed already
+                }
+                // Parked, as in the fast path; a waker goes back to be
+                // dropped.
                 self.unpark();
                 self.armed -= 1;
                 self.parked = key;
-                let entry = &mut self.entries[key as usize];
-                entry.place = Place::Parked(at);
-                return entry.waker.take();
+                return self.entries[key as usize].waiter.take_waker_unless_task();
             }
             Place::Near(_) | Place::Fired => {
                 self.unfile(key);
             }
         }
         self.release(key);
-        self.entries[key as usize].waker.take()
+        self.entries[key as usize].waiter.take_waker()
     }
 }
 

@@ -84,6 +84,12 @@ pub(super) fn slot_for(when: u64, level: usize) -> usize {
     ((when >> (LEVEL_BITS * level as u32)) as usize) & (SLOTS - 1)
 }
 
+/// How many nanoseconds one slot of `level` spans.
+#[inline]
+pub(super) fn slot_width_ns(level: usize) -> u64 {
+    1 << (TICK_BITS + LEVEL_BITS * level as u32)
+}
+
 /// One level: 64 lists and a bitmap of the non-empty ones.
 struct Level {
     /// Bit `s` is set when slot `s` holds an entry.

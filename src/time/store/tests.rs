@@ -50,7 +50,7 @@ fn run_until(t: &mut Timers, keys: &[u32], until: Instant) -> (Vec<(u32, Instant
             break;
         }
         looks += 1;
-        let mut out = vec![];
+        let mut out = Expired::default();
         t.take_expired(next, &mut out);
         for &k in keys {
             if t.has_fired(k) && !fired.iter().any(|(f, _)| *f == k) {
@@ -107,14 +107,14 @@ fn equal_deadlines_fire_in_arming_order_whenever_they_were_armed() {
     let flags: Vec<std::sync::Arc<Flag>> = (0..3).map(|_| Default::default()).collect();
     t.insert(deadline, Waker::from(flags[0].clone()));
     t.insert(deadline, Waker::from(flags[1].clone()));
-    t.take_expired(t0 + Duration::from_millis(300), &mut vec![]);
+    t.take_expired(t0 + Duration::from_millis(300), &mut Expired::default());
     t.insert(deadline, Waker::from(flags[2].clone()));
-    let mut out = vec![];
+    let mut out = Expired::default();
     while let Some(next) = t.next_deadline() {
         t.take_expired(next, &mut out);
     }
-    assert_eq!(out.len(), 3);
-    for (waker, flag) in out.iter().zip(&flags) {
+    assert_eq!(out.wakers.len(), 3);
+    for (waker, flag) in out.wakers.iter().zip(&flags) {
         assert!(waker.will_wake(&Waker::from(flag.clone())));
     }
 }
@@ -135,12 +135,12 @@ fn nothing_fires_before_its_deadline_at_any_tier() {
         let just_before = t0 + d - Duration::from_nanos(1);
         let (fired, _) = run_until(&mut t, &[k], just_before);
         assert!(fired.is_empty(), "a {d:?} timer fired early");
-        let mut out = vec![];
+        let mut out = Expired::default();
         assert_eq!(t.take_expired(just_before, &mut out), 0);
         assert!(!t.has_fired(k));
         assert_eq!(t.next_deadline(), Some(t0 + d), "exact once it is near");
         assert_eq!(t.take_expired(t0 + d, &mut out), 1, "{d:?}");
-        assert_eq!(out.len(), 1);
+        assert_eq!(out.wakers.len(), 1);
     }
 }
 
@@ -157,7 +157,7 @@ fn a_far_timer_moves_down_one_level_at_a_time_and_fires_exactly() {
         levels.push(tier(&t, k));
         assert!(next <= deadline);
         looks += 1;
-        t.take_expired(next, &mut vec![]);
+        t.take_expired(next, &mut Expired::default());
         if t.has_fired(k) {
             assert_eq!(next, deadline, "fired exactly at its deadline");
         }
@@ -190,7 +190,7 @@ fn a_hundred_thousand_idle_timeouts_cost_a_few_looks_before_the_first_is_due() {
             break;
         }
         looks += 1;
-        assert_eq!(t.take_expired(next, &mut vec![]), 0);
+        assert_eq!(t.take_expired(next, &mut Expired::default()), 0);
     }
     assert!(looks < 10, "{looks} looks before the first deadline");
 }
@@ -232,7 +232,7 @@ fn a_timer_due_within_268_ms_costs_one_look_at_its_exact_deadline() {
             "the exact deadline at once"
         );
         assert_eq!(tier(&t, k), None, "promoted");
-        assert_eq!(t.take_expired(t0 + d, &mut vec![]), 1);
+        assert_eq!(t.take_expired(t0 + d, &mut Expired::default()), 1);
     }
 }
 
@@ -246,7 +246,7 @@ fn cancelling_a_promoted_timer_and_a_fired_one_works() {
     assert_eq!(t.next_deadline(), Some(t0 + Duration::from_millis(2)));
     assert_eq!(tier(&t, a), None, "promoted to the precise tier");
     assert!(t.remove(a).is_some());
-    t.take_expired(t0 + Duration::from_millis(2), &mut vec![]);
+    t.take_expired(t0 + Duration::from_millis(2), &mut Expired::default());
     assert!(t.has_fired(b));
     assert!(t.remove(b).is_none(), "its waker went when it fired");
     assert_eq!(t.len(), 0);
@@ -263,7 +263,7 @@ fn a_timer_whose_deadline_the_store_has_passed_is_due_without_firing() {
     // The loop looked at 1.5 s but (as if) this timer was armed after it:
     // the store's time passed its deadline without firing it.
     t.rearm(k, t0 + Duration::from_millis(1500));
-    t.take_expired(t0 + Duration::from_millis(1500), &mut vec![]);
+    t.take_expired(t0 + Duration::from_millis(1500), &mut Expired::default());
     let k2 = t.insert(t0 + Duration::from_millis(1200), noop()); // passed
     assert!(t.is_due(k2), "the store's time is past its deadline");
     assert!(t.has_fired(k2), "taken out of its tier, as if fired");
@@ -304,7 +304,7 @@ fn reset_moves_a_timer_earlier_or_later_across_tiers() {
         Some(Duration::ZERO)
     );
     assert_eq!(
-        t.take_expired(t0 + Duration::from_millis(2), &mut vec![]),
+        t.take_expired(t0 + Duration::from_millis(2), &mut Expired::default()),
         1
     );
     assert_eq!(t.len(), 1);
@@ -331,7 +331,7 @@ fn armed_and_cancelled_timers_reuse_one_entry() {
 }
 
 #[test]
-fn a_cancelled_wheel_timer_is_parked_and_taken_as_it_is_by_the_next_in_its_slot() {
+fn a_cancelled_wheel_timer_is_parked_and_taken_as_it_is_by_the_next_no_earlier_than_its_slot() {
     let t0 = zero();
     let mut t = Timers::new(t0);
     let other = t.insert(t0 + Duration::from_secs(100), noop());
@@ -339,29 +339,76 @@ fn a_cancelled_wheel_timer_is_parked_and_taken_as_it_is_by_the_next_in_its_slot(
     let Place::Wheel(at) = t.entries[k as usize].place else {
         panic!("a 30 s timer is in the wheel")
     };
-    assert!(t.remove(k).is_some());
+    assert!(t.remove(k).is_some(), "its waker goes back to be dropped");
     assert!(t.remove(k).is_none(), "a second remove is harmless");
+    assert_eq!(t.parked, k);
     assert_eq!(
         t.entries[k as usize].place,
-        Place::Parked(at),
+        Place::Wheel(at),
         "still linked"
     );
     assert_eq!(t.len(), 1);
-    // The next timeout of the same length lands in the same slot.
-    let again = t.insert(
-        t0 + Duration::from_secs(30) + Duration::from_micros(3),
-        noop(),
-    );
+    // An earlier deadline in the same slot takes it as it is.
+    let again = t.insert(t0 + Duration::from_secs(29), noop());
     assert_eq!(again, k, "the parked entry, as it is");
     assert_eq!(t.entries[k as usize].place, Place::Wheel(at));
-    // One in another slot frees the parked entry first, and reuses it.
+    assert_eq!(t.parked, NIL);
+    // So does any later deadline, even one far past the slot: the loop
+    // files it again when the slot comes.
+    t.remove(k);
+    let later = t.insert(t0 + Duration::from_secs(3000), noop());
+    assert_eq!(later, k);
+    assert_eq!(
+        t.entries[k as usize].place,
+        Place::Wheel(at),
+        "not moved yet"
+    );
+    // An earlier deadline in another slot frees it first, and reuses it.
+    t.remove(k);
+    let sooner = t.insert(t0 + Duration::from_secs(5), noop());
+    assert_eq!(sooner, k);
+    assert_ne!(t.entries[k as usize].place, Place::Wheel(at));
     t.remove(k);
     let far = t.insert(t0 + Duration::from_secs(3000), noop());
-    assert_eq!(far, k);
-    assert_ne!(t.entries[k as usize].place, Place::Wheel(at));
     let (fired, _) = run_until(&mut t, &[other, far], t0 + Duration::from_secs(4000));
-    let order: Vec<u32> = fired.iter().map(|(k, _)| *k).collect();
-    assert_eq!(order, vec![other, far]);
+    assert_eq!(
+        fired,
+        vec![
+            (other, t0 + Duration::from_secs(100)),
+            (far, t0 + Duration::from_secs(3000))
+        ]
+    );
+}
+
+#[test]
+fn a_task_timer_reused_with_a_later_deadline_fires_exactly_then_and_not_at_the_old_one() {
+    let t0 = zero();
+    let mut t = Timers::new(t0);
+    let task = TaskRef { slot: 7, id: 42 };
+    let later = TaskRef { slot: 9, id: 43 };
+    let k = t
+        .arm_task(t0 + Duration::from_millis(30), task, zero)
+        .unwrap();
+    assert!(t.remove(k).is_none(), "a task is no waker to drop");
+    // The timeout armed right after, in the same poll, a little later.
+    let again = t
+        .arm_task(t0 + Duration::from_millis(300), later, zero)
+        .unwrap();
+    assert_eq!(again, k, "taken as it is");
+    let mut out = Expired::default();
+    let mut looks = 0;
+    while let Some(next) = t.next_deadline() {
+        looks += 1;
+        assert!(looks < 10, "a few looks, not a tick");
+        t.take_expired(next, &mut out);
+        if !out.tasks.is_empty() {
+            assert_eq!(next, t0 + Duration::from_millis(300), "never early");
+            break;
+        }
+    }
+    assert_eq!(out.tasks, vec![later], "the task that armed it last");
+    assert!(out.wakers.is_empty());
+    assert!(t.is_empty());
 }
 
 #[test]
@@ -379,7 +426,7 @@ fn a_parked_entry_never_makes_the_loop_wake() {
     // And a parked entry whose slot comes is freed, not fired.
     let k = t.insert(t0 + Duration::from_secs(30), noop());
     t.remove(k);
-    t.take_expired(t0 + Duration::from_secs(31), &mut vec![]);
+    t.take_expired(t0 + Duration::from_secs(31), &mut Expired::default());
     assert!(matches!(t.entries[k as usize].place, Place::Free(_)));
     assert!(!t.has_fired(late));
     assert_eq!(t.len(), 1);
@@ -399,18 +446,21 @@ fn time_moves_past_a_parked_entry_while_no_timer_is_armed() {
     assert!(matches!(t.entries[k as usize].place, Place::Free(_)));
     assert!(t.wheel.is_empty(), "no slot left behind the store's time");
     let again = t
-        .arm(much_later + Duration::from_secs(30), &noop())
+        .arm_waker(much_later + Duration::from_secs(30), noop(), zero)
         .unwrap();
     assert_eq!(t.next_deadline().map(|d| d > much_later), Some(true));
     let (fired, _) = run_until(&mut t, &[again], much_later + Duration::from_secs(60));
     assert_eq!(fired, vec![(again, much_later + Duration::from_secs(30))]);
-    assert!(t.arm(t0, &noop()).is_none(), "passed by the store's time");
+    assert!(
+        t.arm_waker(t0, noop(), zero).is_err(),
+        "passed by the store's time"
+    );
 }
 
 #[test]
-fn an_armed_timer_costs_48_bytes() {
+fn an_armed_timer_costs_56_bytes() {
     let per_timer = std::mem::size_of::<Entry>() + std::mem::size_of::<Links>();
-    assert!(per_timer <= 48, "{per_timer} bytes");
+    assert!(per_timer <= 56, "{per_timer} bytes");
 }
 
 #[test]
@@ -451,7 +501,7 @@ fn long_waits_end_before_the_deadline_even_with_the_kernels_slack() {
             };
             now += w + slack;
             assert!(now <= t0 + left, "a cut wait of {w:?} overshot");
-            t.take_expired(now, &mut vec![]);
+            t.take_expired(now, &mut Expired::default());
         }
         assert!(waits <= 40, "{waits} waits for {left:?}");
     }
@@ -514,7 +564,7 @@ fn the_store_agrees_with_a_sorted_list_under_random_use() {
                     Some(n) if rng.next(2) == 0 => n.max(now),
                     _ => now + Duration::from_nanos(rng.next(2_000_000)),
                 };
-                t.take_expired(now, &mut vec![]);
+                t.take_expired(now, &mut Expired::default());
                 let mut due: Vec<(Instant, u32)> =
                     model.iter().copied().filter(|(d, _)| *d <= now).collect();
                 due.sort();

@@ -116,18 +116,17 @@ pub(crate) fn clock_now() -> Option<u64> {
 #[cfg(any(feature = "time", feature = "net"))]
 pub(crate) enum ArmTimer {
     /// Armed: the store, and the entry's key.
-    Armed(Rc<std::cell::RefCell<crate::time::Timers>>, u32),
+    Armed(Rc<crate::time::TimerCell>, u32),
     /// The deadline has passed by the store's time: nothing was stored.
     Passed,
     /// `waker` is not the polled task's own: the caller clones it (with
     /// no borrow held: a clone is user code) and arms with the clone.
-    Foreign(Rc<std::cell::RefCell<crate::time::Timers>>),
+    Foreign(Rc<crate::time::TimerCell>),
 }
 
 /// Arms a timer for `deadline` in the current runtime's store, for the
 /// task whose own waker `waker` is (see `Reactor::own_task`); `None`
-/// outside a runtime. One thread-local access for the whole of it: what
-/// every `Sleep` and `Timeout` costs when it starts to wait.
+/// outside a runtime. One thread-local access for the whole of it.
 #[cfg(any(feature = "time", feature = "net"))]
 #[inline]
 pub(crate) fn arm_timer(
@@ -142,27 +141,11 @@ pub(crate) fn arm_timer(
                 return Some(ArmTimer::Foreign(core.timers.clone()));
             };
             let now = || crate::time::Instant::from_ns(core.clock.now());
-            let key = core.timers.borrow_mut().arm_task(deadline, task, now);
+            let key = core.timers.store().arm_task(deadline, task, now);
             Some(match key {
                 Some(key) => ArmTimer::Armed(core.timers.clone(), key),
                 None => ArmTimer::Passed,
             })
-        })
-        .ok()
-        .flatten()
-}
-
-/// The task `waker` is the own waker of, if the current runtime is the
-/// one `timers` belongs to: what a `Sleep` polled again stores.
-#[cfg(any(feature = "time", feature = "net"))]
-pub(crate) fn own_task_for(
-    timers: &Rc<std::cell::RefCell<crate::time::Timers>>,
-    waker: &std::task::Waker,
-) -> Option<crate::reactor::TaskRef> {
-    CURRENT
-        .try_with(|c| match &*c.borrow() {
-            Some(core) if Rc::ptr_eq(&core.timers, timers) => core.reactor.own_task(waker),
-            _ => None,
         })
         .ok()
         .flatten()

@@ -64,7 +64,7 @@ pub(crate) struct Core {
     shared: Arc<Shared>,
     /// Set once the runtime is being dropped: new tasks are dropped at once.
     shutting_down: Cell<bool>,
-    pub(crate) timers: Rc<RefCell<crate::time::Timers>>,
+    pub(crate) timers: Rc<crate::time::TimerCell>,
     /// The clock timers are fired by: the system's, or paused.
     pub(crate) clock: crate::time::Clock,
     /// The tasks and wakers of the timers one turn fired, kept between
@@ -108,13 +108,14 @@ impl Core {
         reactor.add_waker_fd(std::os::fd::AsRawFd::as_raw_fd(&bell))?;
         let clock = crate::time::Clock::new(paused);
         let now = crate::time::Instant::from_ns(clock.now());
+        let timers = Rc::new(crate::time::TimerCell::new(now, reactor.clone()));
         Ok(Core {
             reactor,
             tasks: RefCell::new(Slab::new()),
             queue: RefCell::new(RunQueue::new()),
             shared: Arc::new(Shared::new(bell)),
             shutting_down: Cell::new(false),
-            timers: Rc::new(RefCell::new(crate::time::Timers::new(now))),
+            timers,
             clock,
             fired: Cell::default(),
             stats: CoreStats::default(),
@@ -263,12 +264,15 @@ impl Core {
     /// job runs: then it waits for I/O, wakes or [`PAUSED_POLL`] of real
     /// time, and looks again.
     pub(crate) fn turn(&self, may_block: bool) -> io::Result<()> {
+        // The timer a task cancelled last, if it is ours and no task took
+        // it again: it must neither fire nor hold up the wait.
+        crate::time::flush_cancelled(&self.timers);
         self.drain_remote();
         let mut timeout = Some(Duration::ZERO);
         let mut sleeping = false;
         let mut skip_ahead = false;
         if may_block && self.queue.borrow().is_empty() {
-            let mut timers = self.timers.borrow_mut();
+            let mut timers = self.timers.store();
             // No clock read when no timer is armed (the common server case).
             timeout = if timers.is_empty() {
                 None
@@ -302,7 +306,7 @@ impl Core {
         }
         self.drain_remote();
         if skip_ahead && self.queue.borrow().is_empty() {
-            let next = self.timers.borrow_mut().next_deadline();
+            let next = self.timers.store().next_deadline();
             if let Some(next) = next {
                 self.clock.skip_to(next.as_ns());
             }
@@ -335,7 +339,7 @@ impl Core {
     }
 
     fn fire_timers(&self) {
-        let mut timers = self.timers.borrow_mut();
+        let mut timers = self.timers.store();
         if timers.is_empty() {
             return;
         }
@@ -373,6 +377,7 @@ impl Core {
         self.reactor.set_life(crate::reactor::Life::Closed);
         // In case `block_on`'s future panicked in its poll.
         self.reactor.clear_current();
+        crate::time::flush_cancelled(&self.timers);
         // The pool first: a destructor below that calls `spawn_blocking`
         // must not start a job whose task is cancelled at once.
         self.blocking.shutdown();

@@ -78,6 +78,9 @@
 //! has tokio's shape, and its precise tier keeps nanosecond deadlines for
 //! `epoll_pwait2` to wait for.
 
+#[cfg(any(feature = "time", feature = "net"))]
+pub(crate) mod cancelled;
+mod cell;
 mod clock;
 mod instant;
 #[cfg(feature = "time")]
@@ -107,4 +110,15 @@ pub(crate) use sleep::{sleep, sleep_until, Sleep};
 #[cfg(feature = "time")]
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
+pub(crate) use cell::TimerCell;
+
+/// Removes the thread's last cancelled timer if it is `cell`'s (see
+/// `cancelled.rs`): the loop calls this before it looks at its timers.
+#[inline]
+pub(crate) fn flush_cancelled(cell: &std::rc::Rc<TimerCell>) {
+    #[cfg(any(feature = "time", feature = "net"))]
+    cancelled::flush(cell);
+    #[cfg(not(any(feature = "time", feature = "net")))]
+    let _ = cell;
+}
 pub(crate) use store::{Expired, Timers};

@@ -22,15 +22,15 @@
 //! | fired    | `Some`, in no tier               | a poll completes; `reset` re-arms it (armed) |
 //! | any      |                                  | drop removes the entry |
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::store::Timers;
+use super::cancelled::{self, Armed};
 use super::Instant;
+use super::TimerCell;
 use crate::runtime::context::ArmTimer;
 use crate::runtime::coop;
 
@@ -117,7 +117,7 @@ pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
 pub struct Sleep {
     deadline: Instant,
     /// The store and key, once armed.
-    timer: Option<(Rc<RefCell<Timers>>, u32)>,
+    timer: Option<Armed>,
 }
 
 #[cfg(feature = "time")]
@@ -151,8 +151,8 @@ impl Sleep {
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
         this.deadline = deadline;
-        if let Some((timers, key)) = &this.timer {
-            timers.borrow_mut().rearm(*key, deadline);
+        if let Some((cell, key)) = &this.timer {
+            cell.store().rearm(*key, deadline);
         }
     }
 }
@@ -186,13 +186,25 @@ impl Sleep {
     /// `Reactor::own_task`).
     #[inline]
     fn arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // The common timeout's path: the timer its task cancelled a moment
+        // ago, re-armed where it is (see `cancelled.rs`).
+        if let Some(armed) = cancelled::reuse(self.deadline, cx.waker()) {
+            self.timer = Some(armed);
+            return Poll::Pending;
+        }
+        self.arm_new(cx)
+    }
+
+    /// [`arm`](Self::arm) with a new entry.
+    #[inline(never)]
+    fn arm_new(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match crate::runtime::context::arm_timer(self.deadline, cx.waker()) {
-            Some(ArmTimer::Armed(timers, key)) => {
-                self.timer = Some((timers, key));
+            Some(ArmTimer::Armed(cell, key)) => {
+                self.timer = Some((cell, key));
                 Poll::Pending
             }
             Some(ArmTimer::Passed) => coop::poll_proceed(cx),
-            Some(ArmTimer::Foreign(timers)) => self.arm_foreign(timers, cx),
+            Some(ArmTimer::Foreign(cell)) => self.arm_foreign(cell, cx),
             None => self.arm_outside_runtime(cx),
         }
     }
@@ -200,14 +212,12 @@ impl Sleep {
     /// [`arm`](Self::arm) with a waker that is not the polled task's own:
     /// the store keeps a clone of it.
     #[inline(never)]
-    fn arm_foreign(&mut self, timers: Rc<RefCell<Timers>>, cx: &mut Context<'_>) -> Poll<()> {
+    fn arm_foreign(&mut self, cell: Rc<TimerCell>, cx: &mut Context<'_>) -> Poll<()> {
         let waker = cx.waker().clone();
-        let armed = timers
-            .borrow_mut()
-            .arm_waker(self.deadline, waker, Instant::now);
+        let armed = cell.store().arm_waker(self.deadline, waker, Instant::now);
         match armed {
             Ok(key) => {
-                self.timer = Some((timers, key));
+                self.timer = Some((cell, key));
                 Poll::Pending
             }
             Err(waker) => {
@@ -235,17 +245,17 @@ impl Sleep {
     /// passed it; otherwise makes sure the store wakes this poll's task.
     #[inline(never)]
     fn poll_armed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some((timers, key)) = &self.timer else {
+        let Some((cell, key)) = &self.timer else {
             unreachable!("called for an armed sleep")
         };
-        if timers.borrow_mut().is_due(*key) {
+        if cell.store().is_due(*key) {
             // Completing costs a unit of the task's cooperative budget, so
             // a loop of expired timers (an `Interval` catching up) yields
             // too. A pending poll costs nothing.
             return coop::poll_proceed(cx);
         }
-        let task = crate::runtime::context::own_task_for(timers, cx.waker());
-        let old = timers.borrow_mut().set_waker(*key, cx.waker(), task);
+        let task = cell.own_task(cx.waker());
+        let old = cell.store().set_waker(*key, cx.waker(), task);
         drop(old);
         Poll::Pending
     }
@@ -263,9 +273,10 @@ impl std::fmt::Debug for Sleep {
 impl Drop for Sleep {
     #[inline]
     fn drop(&mut self) {
-        if let Some((timers, key)) = self.timer.take() {
-            let waker = timers.borrow_mut().remove(key);
-            drop(waker);
+        if let Some(armed) = self.timer.take() {
+            // Left armed for the next `Sleep` of its task to take (see
+            // `cancelled.rs`): the common timeout is followed by another.
+            cancelled::cancel(armed);
         }
     }
 }
@@ -277,12 +288,14 @@ mod tests {
     use super::*;
     use std::future::poll_fn;
 
-    /// How many entries the current runtime's store holds.
+    /// How many entries the current runtime's store holds once the loop
+    /// has looked at it: after the flush of the last cancelled timer that
+    /// `Core::turn` starts with (see `cancelled.rs`).
     fn entries() -> usize {
-        crate::runtime::current_core("entries")
-            .timers
-            .borrow()
-            .len()
+        let core = crate::runtime::current_core("entries");
+        cancelled::flush(&core.timers);
+        let n = core.timers.store_ref().len();
+        n
     }
 
     /// Polls `s` once, with the calling task's waker.

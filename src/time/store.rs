@@ -36,15 +36,18 @@
 //! tier right away (`promote`), so a sleep shorter than that costs one
 //! wait, to its exact deadline.
 //!
-//! Parking: a cancelled wheel entry is not unlinked at once but *parked*
-//! in its slot (one at a time). The common timeout is cancelled by its task
-//! when the read completes and followed, in the same poll, by the next
-//! timeout of the same length, which falls in the same slot (17 s wide for
-//! a 30 s timeout) and takes the parked entry as it is: re-arming touches
-//! no list and no free list. Anything else frees the parked entry first;
-//! so does the loop before it waits, so a parked entry never wakes it.
+//! Reuse: the common timeout is cancelled by its task when the read it
+//! guards completes, and followed, in the same poll, by the next timeout
+//! of the same length. So a cancelled entry first stays armed, as the
+//! thread's last cancelled timer (`cancelled.rs`), and the next timer its task
+//! arms takes it as it is if its deadline is no earlier ([`Timers::reuse`]):
+//! the entry stays in its wheel slot, which then starts before its
+//! deadline, and when the slot comes the loop files it again by its
+//! deadline (once per slot width at most: 17 s for a 30 s timeout).
+//! Re-arming then touches no list and no free list; nothing fires early,
+//! since only the precise tier fires, by exact deadline.
 //!
-//! Memory: 48 bytes per armed timer (a 40-byte entry and 8 bytes of
+//! Memory: 56 bytes per armed timer (a 48-byte entry and 8 bytes of
 //! links), in vectors that grow to the most timers armed at once and are
 //! never shrunk, plus about 2 KiB of wheel per runtime.
 //!
@@ -55,16 +58,17 @@
 //! every timer in one indexed binary heap (O(log n) arm and cancel).
 //!
 //! # Entry states
-//! | state  | `place`        | waker  | entered by | left by |
-//! |--------|----------------|--------|------------|---------|
-//! | free   | `Free(next)`   | `None` | `remove` | `arm` |
-//! | wheel  | `Wheel(slot)`  | `Some` | `arm`/`rearm` (due after the current tick), a slot refiled one level down | its slot comes (refiled: wheel or near), `promote` (near), `rearm`, `remove` |
-//! | near   | `Near(index)`  | `Some` | `arm`/`rearm` (due within the current tick), a refile, `promote` | `take_expired` (fired), `rearm`, `remove` |
-//! | parked | `Parked(slot)` | `None` | `remove` of a wheel entry: left in its slot | `insert` due in that slot (wheel: reused as it is); any other `insert`, the next `remove` of a wheel entry, the loop's next wait (`next_deadline`), or its slot coming (free) |
-//! | fired  | `Fired`        | `None`, or `Some` if found due by `is_due` | `take_expired`, once the clock has reached the deadline; `is_due`, once the store's time has | `rearm` (wheel or near), `remove` |
+//! | state  | `place`        | `waiter` | entered by | left by |
+//! |--------|----------------|----------|------------|---------|
+//! | free   | `Free(next)`   | `Nobody` (or a stale task) | `remove` | `arm` |
+//! | wheel  | `Wheel(slot)`  | a task or a waker | `arm`/`rearm` (due after the current tick), `reuse` (left where it is), a slot refiled | its slot comes (refiled: wheel or near), `promote` (near, or wheel if a reuse moved it past the slot), `rearm`, `remove` |
+//! | near   | `Near(index)`  | a task or a waker | `arm`/`rearm` (due within the current tick), a refile, `promote` | `take_expired` (fired), `rearm`, `remove` |
+//! | fired  | `Fired`        | `Nobody`, or kept if found due by `is_due` | `take_expired`, once the clock has reached the deadline; `is_due`, once the store's time has | `rearm` (wheel or near), `remove` |
 //!
-//! An entry's key stays its own from `arm` to `remove` (the `Sleep`
-//! holding it removes it on drop), so a key is never reused under a holder.
+//! An entry's key stays its holder's from `arm` to `remove` or `reuse`:
+//! its `Sleep` holds it, and on drop hands it to the thread's last
+//! cancelled timer (`cancelled.rs`), which removes it, or gives it to the next
+//! `Sleep` to `reuse`. So a key is never reused under a holder.
 
 // Without `time` or `net` nothing arms a timer: the store is still asked
 // for the wait's timeout, and the arming half is unused.
@@ -99,8 +103,8 @@ const PROMOTE_LEVEL: usize = 1;
 enum Place {
     /// Unused; the next free entry's key (or `NIL`).
     Free(u32),
-    /// In a wheel slot: armed, or parked (see [`Timers::remove`]) if it
-    /// is the store's `parked` entry.
+    /// In a wheel slot, whose start may be before the deadline after a
+    /// [`Timers::reuse`].
     Wheel(Filed),
     /// Index in the precise tier's heap.
     Near(u32),
@@ -110,8 +114,7 @@ enum Place {
 /// Whom a timer wakes when it fires.
 #[derive(Debug)]
 pub(crate) enum Waiter {
-    /// Nobody: a free entry, a fired one, or a parked one whose waker
-    /// went back to its `Sleep` to be dropped.
+    /// Nobody: a free entry or a fired one.
     Nobody,
     /// A task of this runtime, armed with its own waker: queued directly
     /// when the timer fires, as the reactor queues tasks woken by I/O (no
@@ -129,15 +132,6 @@ impl Waiter {
         match task {
             Some(task) => Waiter::Task(task),
             None => Waiter::Waker(waker.clone()),
-        }
-    }
-
-    /// Gives back the waker to drop, if it holds one, and leaves `Nobody`
-    /// in its place; a task stays (a parked entry keeps it).
-    fn take_waker_unless_task(&mut self) -> Option<Waker> {
-        match self {
-            Waiter::Task(_) => None,
-            _ => self.take_waker(),
         }
     }
 
@@ -181,8 +175,6 @@ pub(crate) struct Timers {
     links: Vec<Links>,
     /// First free entry, or `NIL`.
     free: u32,
-    /// The one parked entry, or `NIL` (see [`Timers::remove`]).
-    parked: u32,
     wheel: Wheel,
     near: Near,
     /// Entries in the wheel or the precise tier.
@@ -199,7 +191,6 @@ impl Timers {
             entries: Vec::new(),
             links: Vec::new(),
             free: NIL,
-            parked: NIL,
             wheel: Wheel::new(),
             near: Near::default(),
             armed: 0,
@@ -229,8 +220,6 @@ impl Timers {
     /// so the answer is their exact first deadline. `None` if no timer is
     /// armed.
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {
-        // A parked entry must not make the loop wake for its slot.
-        self.unpark();
         loop {
             let first = self.near.first().map(|item| item.deadline);
             let due = match self.wheel.next_slot(wheel::tick(self.elapsed)) {
@@ -291,12 +280,7 @@ impl Timers {
             while key != NIL {
                 let next = self.links[key as usize].next;
                 self.links[key as usize] = Links::NONE;
-                if key == self.parked {
-                    self.parked = NIL;
-                    self.release(key);
-                } else {
-                    self.file(key);
-                }
+                self.file(key);
                 key = next;
             }
         }
@@ -331,10 +315,7 @@ impl Timers {
         while key != NIL {
             let next = self.links[key as usize].next;
             self.links[key as usize] = Links::NONE;
-            if key == self.parked {
-                self.parked = NIL;
-                self.release(key);
-            } else if self.entries[key as usize].deadline < end {
+            if self.entries[key as usize].deadline < end {
                 self.file_near(key);
             } else {
                 self.file(key);
@@ -388,23 +369,6 @@ impl Timers {
 }
 
 impl Timers {
-    /// Frees the parked entry, if any: out of its wheel slot, onto the
-    /// free list.
-    #[inline]
-    fn unpark(&mut self) {
-        if self.parked != NIL {
-            self.unpark_now();
-        }
-    }
-
-    fn unpark_now(&mut self) {
-        let key = std::mem::replace(&mut self.parked, NIL);
-        if let Place::Wheel(at) = self.entries[key as usize].place {
-            self.wheel.unlink(&mut self.links, key, at);
-        }
-        self.release(key);
-    }
-
     /// Puts an entry in no tier on the free list.
     fn release(&mut self, key: u32) {
         self.entries[key as usize].place = Place::Free(self.free);
@@ -422,8 +386,7 @@ impl Timers {
     pub(crate) fn len(&self) -> usize {
         self.entries
             .iter()
-            .enumerate()
-            .filter(|(k, e)| !matches!(e.place, Place::Free(_)) && *k as u32 != self.parked)
+            .filter(|e| !matches!(e.place, Place::Free(_)))
             .count()
     }
 
@@ -435,8 +398,6 @@ impl Timers {
             "with timers armed, only `take_expired` moves time"
         );
         if self.is_empty() {
-            // The wheel may hold the parked entry: free it before time moves.
-            self.unpark();
             self.elapsed = self.elapsed.max(self.ns(now));
         }
     }
@@ -469,37 +430,47 @@ impl Timers {
     /// The store's time stands still while no timer is armed (the loop
     /// reads the clock only for timers), so arming into an empty store
     /// first brings it up to date with `now()`.
-    ///
-    /// The fast path is the common timeout's: the entry its task parked a
-    /// moment ago (`remove`), due no later than this deadline, is taken as
-    /// it is (see [`insert_ns`](Self::insert_ns)). Its deadline lies after
-    /// the store's time (its wheel slot does), so this one does too.
-    #[inline]
     pub(crate) fn arm_task(
         &mut self,
         deadline: Instant,
         task: TaskRef,
         now: impl FnOnce() -> Instant,
     ) -> Option<u32> {
+        self.arm_waiter(self.ns(deadline), Waiter::Task(task), now)
+            .ok()
+    }
+
+    /// Re-arms `key`, an armed entry whose holder let it go (the thread's
+    /// last cancelled timer, see `cancelled.rs`), for `deadline` and `task`, if
+    /// it can stay where it is: it is in a wheel slot, with no waker to
+    /// drop, and `deadline` is no earlier than its own (so no earlier than
+    /// its slot's start, and after the store's time, as the slot is).
+    /// Otherwise `false`, and nothing changes.
+    ///
+    /// This is the common timeout's whole cost to arm: a read completes,
+    /// its task cancels the timeout around it and arms the next one, a few
+    /// microseconds later. Leaving the entry in a slot that starts before
+    /// its deadline is sound: when the slot comes, the loop files the entry
+    /// again by its deadline (`take_expired`), and only the precise tier
+    /// fires, by exact deadline.
+    #[inline]
+    pub(crate) fn reuse(&mut self, key: u32, deadline: Instant, task: TaskRef) -> bool {
         let deadline = self.ns(deadline);
-        let key = self.parked;
-        // `NIL` is past the end of `entries`: no entry, no fast path.
-        if let Some(entry) = self.entries.get_mut(key as usize) {
-            if deadline >= entry.deadline {
-                debug_assert!(matches!(entry.place, Place::Wheel(_)));
-                debug_assert!(!matches!(entry.waiter, Waiter::Waker(_)));
-                entry.deadline = deadline;
-                // A parked entry holds `Nobody` or a task: no waker's drop
-                // (user code) runs here.
-                entry.waiter = Waiter::Task(task);
-                entry.seq = self.next_seq;
-                self.next_seq = self.next_seq.wrapping_add(1);
-                self.parked = NIL;
-                self.armed += 1;
-                return Some(key);
-            }
+        let Some(entry) = self.entries.get_mut(key as usize) else {
+            return false;
+        };
+        if !matches!(entry.place, Place::Wheel(_))
+            || matches!(entry.waiter, Waiter::Waker(_))
+            || deadline < entry.deadline
+        {
+            return false;
         }
-        self.arm_waiter(deadline, Waiter::Task(task), now).ok()
+        entry.deadline = deadline;
+        // No waker's drop (user code) runs here: it held a task.
+        entry.waiter = Waiter::Task(task);
+        entry.seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        true
     }
 
     /// [`arm_task`](Self::arm_task) for any other waker; a deadline that
@@ -516,7 +487,7 @@ impl Timers {
             .map_err(|mut waiter| waiter.take_waker().expect("a waker was given"))
     }
 
-    #[inline(never)]
+    #[inline]
     fn arm_waiter(
         &mut self,
         deadline: u64,
@@ -539,41 +510,9 @@ impl Timers {
         self.insert_ns(self.ns(deadline), Waiter::Waker(waker))
     }
 
-    /// Takes the parked entry as it is, still linked in its wheel slot,
-    /// when that slot starts no later than `deadline`: either `deadline`
-    /// is no earlier than the entry's (which lay in that slot or later),
-    /// or it falls in that very slot. Otherwise frees the parked entry and
-    /// takes a freed entry if there is one (no allocation), or a new one.
-    ///
-    /// Why an entry may lie in a slot before its deadline: the common
-    /// timeout is cancelled by its task when the read completes, and the
-    /// next one, armed in the same poll, is a few microseconds later.
-    /// Leaving the entry where it is costs two compares; when its slot
-    /// comes, the loop files it again by its deadline (`take_expired`),
-    /// once per slot width at most (17 s for a 30 s timeout), and nothing
-    /// fires before its deadline: only the precise tier fires, by exact
-    /// deadline.
+    /// Files a new entry, in a freed one if there is one (no allocation).
     #[inline]
     fn insert_ns(&mut self, deadline: u64, waiter: Waiter) -> u32 {
-        let key = self.parked;
-        if key != NIL {
-            let entry = &self.entries[key as usize];
-            if deadline >= entry.deadline || self.in_slot(deadline, entry.place) {
-                self.parked = NIL;
-                let seq = self.next_seq;
-                self.next_seq = seq.wrapping_add(1);
-                self.armed += 1;
-                let entry = &mut self.entries[key as usize];
-                debug_assert!(!matches!(entry.waiter, Waiter::Waker(_)));
-                // A parked entry holds `Nobody` or a task: no waker's
-                // drop (user code) runs here.
-                entry.waiter = waiter;
-                entry.deadline = deadline;
-                entry.seq = seq;
-                return key;
-            }
-            self.unpark_now();
-        }
         let entry = Entry {
             deadline,
             waiter,
@@ -601,19 +540,6 @@ impl Timers {
         };
         self.schedule(key);
         key
-    }
-
-    /// Whether a timer due at `deadline` would be filed in the wheel slot
-    /// an entry at `place` is in.
-    #[inline]
-    fn in_slot(&self, deadline: u64, place: Place) -> bool {
-        let Place::Wheel(at) = place else {
-            return false;
-        };
-        let when = wheel::tick(deadline);
-        let level = at.level as usize;
-        wheel::level_for(wheel::tick(self.elapsed), when) == Some(level)
-            && wheel::slot_for(when, level) == at.slot as usize
     }
 
     /// Moves a timer (armed or fired) to a new deadline, earlier or later.
@@ -663,41 +589,10 @@ impl Timers {
     /// the precise tier. Returns its waker, if it held one, so the caller
     /// drops it after releasing the store. A second remove of the same key
     /// does nothing.
-    #[inline]
     pub(crate) fn remove(&mut self, key: u32) -> Option<Waker> {
-        // The common timeout's: a task's timer in the wheel, nothing parked
-        // (the last arming took the parked entry). Parked, not unlinked: the
-        // task usually arms its next timeout of about the same length in
-        // the same poll, and that takes this entry as it is (`arm_task`).
-        // A task waiter stays: it is a copy, and is overwritten.
-        if self.parked == NIL {
-            if let Some(entry) = self.entries.get(key as usize) {
-                if let (Place::Wheel(_), Waiter::Task(_)) = (entry.place, &entry.waiter) {
-                    self.parked = key;
-                    self.armed -= 1;
-                    return None;
-                }
-            }
-        }
-        self.remove_slow(key)
-    }
-
-    #[inline(never)]
-    fn remove_slow(&mut self, key: u32) -> Option<Waker> {
         match self.entries.get(key as usize)?.place {
             Place::Free(_) => return None,
-            Place::Wheel(_) => {
-                if key == self.parked {
-                    return None; // removed already
-                }
-                // Parked, as in the fast path; a waker goes back to be
-                // dropped.
-                self.unpark();
-                self.armed -= 1;
-                self.parked = key;
-                return self.entries[key as usize].waiter.take_waker_unless_task();
-            }
-            Place::Near(_) | Place::Fired => {
+            Place::Wheel(_) | Place::Near(_) | Place::Fired => {
                 self.unfile(key);
             }
         }

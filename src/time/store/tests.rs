@@ -330,121 +330,95 @@ fn armed_and_cancelled_timers_reuse_one_entry() {
     assert_eq!(t.len(), others.len());
 }
 
+/// Arms `deadline` for `task` at the store's time.
+fn arm(t: &mut Timers, deadline: Instant, task: TaskRef) -> u32 {
+    t.arm_task(deadline, task, zero).expect("not passed")
+}
+
 #[test]
-fn a_cancelled_wheel_timer_is_parked_and_taken_as_it_is_by_the_next_no_earlier_than_its_slot() {
+fn a_task_timer_is_reused_in_place_by_a_deadline_no_earlier_than_its_own() {
     let t0 = zero();
     let mut t = Timers::new(t0);
-    let other = t.insert(t0 + Duration::from_secs(100), noop());
-    let k = t.insert(t0 + Duration::from_secs(30), noop());
+    let (a, b) = (TaskRef { slot: 7, id: 42 }, TaskRef { slot: 9, id: 43 });
+    let k = arm(&mut t, t0 + Duration::from_secs(30), a);
     let Place::Wheel(at) = t.entries[k as usize].place else {
         panic!("a 30 s timer is in the wheel")
     };
-    assert!(t.remove(k).is_some(), "its waker goes back to be dropped");
-    assert!(t.remove(k).is_none(), "a second remove is harmless");
-    assert_eq!(t.parked, k);
-    assert_eq!(
-        t.entries[k as usize].place,
-        Place::Wheel(at),
-        "still linked"
-    );
+    // Later: stays in its slot, now for `b`, and the newest armed.
+    let seq = t.entries[k as usize].seq;
+    assert!(t.reuse(k, t0 + Duration::from_secs(3000), b));
+    assert_eq!(t.entries[k as usize].place, Place::Wheel(at), "not moved");
+    assert!(matches!(t.entries[k as usize].waiter, Waiter::Task(x) if x == b));
+    assert_ne!(t.entries[k as usize].seq, seq);
     assert_eq!(t.len(), 1);
-    // An earlier deadline in the same slot takes it as it is.
-    let again = t.insert(t0 + Duration::from_secs(29), noop());
-    assert_eq!(again, k, "the parked entry, as it is");
-    assert_eq!(t.entries[k as usize].place, Place::Wheel(at));
-    assert_eq!(t.parked, NIL);
-    // So does any later deadline, even one far past the slot: the loop
-    // files it again when the slot comes.
-    t.remove(k);
-    let later = t.insert(t0 + Duration::from_secs(3000), noop());
-    assert_eq!(later, k);
-    assert_eq!(
-        t.entries[k as usize].place,
-        Place::Wheel(at),
-        "not moved yet"
-    );
-    // An earlier deadline in another slot frees it first, and reuses it.
-    t.remove(k);
-    let sooner = t.insert(t0 + Duration::from_secs(5), noop());
-    assert_eq!(sooner, k);
-    assert_ne!(t.entries[k as usize].place, Place::Wheel(at));
-    t.remove(k);
-    let far = t.insert(t0 + Duration::from_secs(3000), noop());
-    let (fired, _) = run_until(&mut t, &[other, far], t0 + Duration::from_secs(4000));
-    assert_eq!(
-        fired,
-        vec![
-            (other, t0 + Duration::from_secs(100)),
-            (far, t0 + Duration::from_secs(3000))
-        ]
+    // Earlier: refused, nothing changes.
+    assert!(!t.reuse(k, t0 + Duration::from_secs(29), a));
+    assert!(matches!(t.entries[k as usize].waiter, Waiter::Task(x) if x == b));
+    // It fires at its new deadline, exactly, and not at the old one.
+    let (fired, looks) = run_until(&mut t, &[k], t0 + Duration::from_secs(4000));
+    assert_eq!(fired, vec![(k, t0 + Duration::from_secs(3000))]);
+    assert!(
+        looks < 10,
+        "{looks} looks: a few on the way down, not a tick"
     );
 }
 
 #[test]
-fn a_task_timer_reused_with_a_later_deadline_fires_exactly_then_and_not_at_the_old_one() {
+fn a_timer_with_a_waker_or_out_of_the_wheel_is_never_reused() {
     let t0 = zero();
     let mut t = Timers::new(t0);
-    let task = TaskRef { slot: 7, id: 42 };
-    let later = TaskRef { slot: 9, id: 43 };
-    let k = t
-        .arm_task(t0 + Duration::from_millis(30), task, zero)
-        .unwrap();
-    assert!(t.remove(k).is_none(), "a task is no waker to drop");
-    // The timeout armed right after, in the same poll, a little later.
-    let again = t
-        .arm_task(t0 + Duration::from_millis(300), later, zero)
-        .unwrap();
-    assert_eq!(again, k, "taken as it is");
+    let task = TaskRef { slot: 1, id: 1 };
+    let with_waker = t.insert(t0 + Duration::from_secs(30), noop());
+    assert!(
+        !t.reuse(with_waker, t0 + Duration::from_secs(31), task),
+        "its waker would be dropped here"
+    );
+    let near = arm(&mut t, t0 + Duration::from_micros(20), task);
+    assert!(
+        !t.reuse(near, t0 + Duration::from_secs(31), task),
+        "precise tier"
+    );
+    let fired = arm(&mut t, t0 + Duration::from_millis(1), task);
+    t.take_expired(t0 + Duration::from_millis(2), &mut Expired::default());
+    assert!(t.has_fired(fired));
+    assert!(!t.reuse(fired, t0 + Duration::from_secs(31), task), "fired");
+    assert!(
+        !t.reuse(NIL, t0 + Duration::from_secs(31), task),
+        "no entry"
+    );
+    assert!(t.remove(with_waker).is_some(), "the waker, to drop");
+    assert!(t.remove(near).is_none(), "a task is no waker");
+    assert!(t.remove(near).is_none(), "a second remove is harmless");
+}
+
+#[test]
+fn a_timer_is_armed_for_its_task_and_fires_as_its_run_queue_entry() {
+    let t0 = zero();
+    let mut t = Timers::new(t0);
+    let task = TaskRef { slot: 3, id: 9 };
+    arm(&mut t, t0 + Duration::from_millis(5), task);
+    let waker = t.insert(t0 + Duration::from_millis(5), noop());
     let mut out = Expired::default();
-    let mut looks = 0;
     while let Some(next) = t.next_deadline() {
-        looks += 1;
-        assert!(looks < 10, "a few looks, not a tick");
         t.take_expired(next, &mut out);
-        if !out.tasks.is_empty() {
-            assert_eq!(next, t0 + Duration::from_millis(300), "never early");
-            break;
-        }
     }
-    assert_eq!(out.tasks, vec![later], "the task that armed it last");
-    assert!(out.wakers.is_empty());
-    assert!(t.is_empty());
+    assert_eq!(out.tasks, vec![task]);
+    assert_eq!(out.wakers.len(), 1);
+    assert!(t.has_fired(waker));
 }
 
 #[test]
-fn a_parked_entry_never_makes_the_loop_wake() {
-    let t0 = zero();
-    let mut t = Timers::new(t0);
-    let late = t.insert(t0 + Duration::from_secs(100), noop());
-    let k = t.insert(t0 + Duration::from_secs(30), noop());
-    t.remove(k);
-    // Before the loop waits, the parked entry goes: the wait is for the
-    // only armed timer's slot, not for the cancelled one's.
-    let next = t.next_deadline().unwrap();
-    assert!(next > t0 + Duration::from_secs(30), "{next:?}");
-    assert!(matches!(t.entries[k as usize].place, Place::Free(_)));
-    // And a parked entry whose slot comes is freed, not fired.
-    let k = t.insert(t0 + Duration::from_secs(30), noop());
-    t.remove(k);
-    t.take_expired(t0 + Duration::from_secs(31), &mut Expired::default());
-    assert!(matches!(t.entries[k as usize].place, Place::Free(_)));
-    assert!(!t.has_fired(late));
-    assert_eq!(t.len(), 1);
-}
-
-#[test]
-fn time_moves_past_a_parked_entry_while_no_timer_is_armed() {
+fn time_moves_while_no_timer_is_armed() {
     // The loop does not look at an empty store, so its time stands still;
-    // the next arming brings it up to date, parked entry or not.
+    // the next arming brings it up to date.
     let t0 = zero();
     let mut t = Timers::new(t0);
     let k = t.insert(t0 + Duration::from_secs(30), noop());
     t.remove(k);
     assert!(t.is_empty());
+    assert!(t.wheel.is_empty());
     let much_later = t0 + Duration::from_secs(3600);
     t.catch_up(much_later);
-    assert!(matches!(t.entries[k as usize].place, Place::Free(_)));
-    assert!(t.wheel.is_empty(), "no slot left behind the store's time");
     let again = t
         .arm_waker(much_later + Duration::from_secs(30), noop(), zero)
         .unwrap();

@@ -37,7 +37,9 @@ fn a_future_that_finishes_in_time_gives_its_output() {
 #[test]
 fn a_timeout_never_gives_up_before_its_deadline() {
     support::run(support::LIMIT, || async {
-        for micros in [20, 300, 4_000, 30_000] {
+        // 150 ms and more: armed a duration after the store's time, made
+        // exact by the loop's next clock reading (see `Timers::observe`).
+        for micros in [20, 300, 4_000, 30_000, 150_000] {
             let d = Duration::from_micros(micros);
             let start = Instant::now();
             let r = timeout(d, pending::<()>()).await;
@@ -296,4 +298,36 @@ fn elapsed() -> Elapsed {
         .join()
         .unwrap()
         .unwrap_err()
+}
+
+#[test]
+fn a_timeout_armed_late_in_a_long_turn_still_never_gives_up_early() {
+    // The store's time is the loop's last clock reading, from before the
+    // turn (another timer keeps the store from reading the clock when the
+    // timeout arms). A task polled after another ran for 50 ms arms a
+    // 200 ms timeout then: it counts from then, not from that reading.
+    support::run(support::LIMIT, || async {
+        let far = ember::spawn(sleep(Duration::from_secs(60)));
+        let spinner = ember::spawn(async {
+            ember::task::yield_now().await;
+            let busy = std::time::Instant::now();
+            while busy.elapsed() < Duration::from_millis(50) {
+                std::hint::spin_loop();
+            }
+        });
+        let armer = ember::spawn(async {
+            ember::task::yield_now().await; // polled again after the spinner
+            let start = Instant::now();
+            let r = timeout(Duration::from_millis(200), pending::<()>()).await;
+            assert!(r.is_err());
+            start.elapsed()
+        });
+        spinner.await.unwrap();
+        let waited = armer.await.unwrap();
+        assert!(
+            waited >= Duration::from_millis(200),
+            "gave up after {waited:?}"
+        );
+        far.abort();
+    });
 }

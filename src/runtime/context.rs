@@ -124,15 +124,12 @@ pub(crate) enum ArmTimer {
     Foreign(Rc<crate::time::TimerCell>),
 }
 
-/// Arms a timer for `deadline` in the current runtime's store, for the
+/// Arms a timer due `when` in the current runtime's store, for the
 /// task whose own waker `waker` is (see `Reactor::own_task`); `None`
 /// outside a runtime. One thread-local access for the whole of it.
 #[cfg(any(feature = "time", feature = "net"))]
 #[inline]
-pub(crate) fn arm_timer(
-    deadline: crate::time::Instant,
-    waker: &std::task::Waker,
-) -> Option<ArmTimer> {
+pub(crate) fn arm_timer(when: crate::time::When, waker: &std::task::Waker) -> Option<ArmTimer> {
     CURRENT
         .try_with(|c| {
             let current = c.borrow();
@@ -141,7 +138,7 @@ pub(crate) fn arm_timer(
                 return Some(ArmTimer::Foreign(core.timers.clone()));
             };
             let now = || crate::time::Instant::from_ns(core.clock.now());
-            let key = core.timers.store().arm_task(deadline, task, now);
+            let key = core.timers.store().arm_task(when, task, now);
             Some(match key {
                 Some(key) => ArmTimer::Armed(core.timers.clone(), key),
                 None => ArmTimer::Passed,

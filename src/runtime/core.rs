@@ -306,7 +306,8 @@ impl Core {
         }
         self.drain_remote();
         if skip_ahead && self.queue.borrow().is_empty() {
-            let next = self.timers.store().next_deadline();
+            let now = crate::time::Instant::from_ns(self.clock.now());
+            let next = self.timers.store().next_deadline_at(now);
             if let Some(next) = next {
                 self.clock.skip_to(next.as_ns());
             }

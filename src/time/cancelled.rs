@@ -30,7 +30,7 @@ use std::rc::Rc;
 use std::task::Waker;
 
 use super::cell::TimerCell;
-use super::Instant;
+use super::When;
 
 /// An armed timer: its runtime's cell and its key in the store.
 pub(crate) type Armed = (Rc<TimerCell>, u32);
@@ -72,14 +72,14 @@ pub(crate) fn cancel(armed: Armed) {
     }
 }
 
-/// Takes the last cancelled timer for a `Sleep` due at `deadline`, polled
+/// Takes the last cancelled timer for a `Sleep` due `when`, polled
 /// now with `waker`, if its runtime is polling `waker`'s own task and the
 /// store can re-arm it in place for that task; removes it otherwise.
 #[inline]
-pub(crate) fn reuse(deadline: Instant, waker: &Waker) -> Option<Armed> {
+pub(crate) fn reuse(when: When, waker: &Waker) -> Option<Armed> {
     let (cell, key) = CANCELLED.try_with(|slot| slot.0.take()).ok().flatten()?;
     if let Some(task) = cell.own_task(waker) {
-        if cell.store().reuse(key, deadline, task) {
+        if cell.store().reuse(key, when, task) {
             return Some((cell, key));
         }
     }

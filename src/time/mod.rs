@@ -121,4 +121,6 @@ pub(crate) fn flush_cancelled(cell: &std::rc::Rc<TimerCell>) {
     #[cfg(not(any(feature = "time", feature = "net")))]
     let _ = cell;
 }
+#[cfg(any(feature = "time", feature = "net"))]
+pub(crate) use store::When;
 pub(crate) use store::{Expired, Timers};

@@ -22,6 +22,7 @@
 //! | fired    | `Some`, in no tier               | a poll completes; `reset` re-arms it (armed) |
 //! | any      |                                  | drop removes the entry |
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -29,8 +30,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::cancelled::{self, Armed};
-use super::Instant;
-use super::TimerCell;
+#[cfg(feature = "time")]
+use super::store::LAZY_MIN;
+use super::{Instant, TimerCell, When};
 use crate::runtime::context::ArmTimer;
 use crate::runtime::coop;
 
@@ -87,7 +89,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 #[inline]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        deadline,
+        when: Cell::new(When::At(deadline)),
         timer: None,
     }
 }
@@ -96,9 +98,11 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// `far_future`), so that adding to a deadline never overflows.
 #[inline]
 pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
-    const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
     now.saturating_add(duration.min(FAR))
 }
+
+/// About 30 years: the longest wait (as tokio's `far_future`).
+const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// Future of [`sleep`] and [`sleep_until`]. It is `Unpin`.
 ///
@@ -115,21 +119,45 @@ pub(crate) fn far_deadline(now: Instant, duration: Duration) -> Instant {
 /// would ever wake it.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
-    deadline: Instant,
+    /// Its deadline, or (a `timeout`'s, see [`Sleep::after`]) how long
+    /// after it is armed; made an instant when asked for (`deadline`).
+    when: Cell<When>,
     /// The store and key, once armed.
     timer: Option<Armed>,
+}
+
+impl Sleep {
+    /// A sleep of `duration` from the instant it is armed (its first poll
+    /// that finds it pending) rather than from now, if that is [`LAZY_MIN`]
+    /// or longer: what [`timeout`] builds, so that a timeout around every
+    /// read costs no clock read of its own (see `Timers::observe` for why
+    /// it is never early). Shorter ones are sleeps as any other.
+    ///
+    /// [`timeout`]: super::timeout
+    #[cfg(feature = "time")]
+    #[inline]
+    pub(crate) fn after(duration: Duration) -> Sleep {
+        if duration < LAZY_MIN {
+            return sleep(duration);
+        }
+        let ns = u64::try_from(duration.min(FAR).as_nanos()).unwrap_or(u64::MAX);
+        Sleep {
+            when: Cell::new(When::After(ns)),
+            timer: None,
+        }
+    }
 }
 
 #[cfg(feature = "time")]
 impl Sleep {
     /// The instant it completes at.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.instant()
     }
 
     /// Whether the deadline has passed (by the clock, read now).
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        self.has_passed()
     }
 
     /// Moves the deadline (earlier or later), even after the sleep has
@@ -150,7 +178,7 @@ impl Sleep {
     /// ```
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
         let this = self.get_mut();
-        this.deadline = deadline;
+        this.when.set(When::At(deadline));
         if let Some((cell, key)) = &this.timer {
             cell.store().rearm(*key, deadline);
         }
@@ -188,8 +216,11 @@ impl Sleep {
     fn arm(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         // The common timeout's path: the timer its task cancelled a moment
         // ago, re-armed where it is (see `cancelled.rs`).
-        if let Some(armed) = cancelled::reuse(self.deadline, cx.waker()) {
-            self.timer = Some(armed);
+        if let Some(armed) = cancelled::reuse(self.when.get(), cx.waker()) {
+            // `self.timer` is `None` (`poll` matched it): replacing it
+            // drops nothing, and forgetting the `None` spares the check
+            // for a value to drop (3 instructions per timeout).
+            std::mem::forget(self.timer.replace(armed));
             return Poll::Pending;
         }
         self.arm_new(cx)
@@ -198,7 +229,7 @@ impl Sleep {
     /// [`arm`](Self::arm) with a new entry.
     #[inline(never)]
     fn arm_new(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        match crate::runtime::context::arm_timer(self.deadline, cx.waker()) {
+        match crate::runtime::context::arm_timer(self.when.get(), cx.waker()) {
             Some(ArmTimer::Armed(cell, key)) => {
                 self.timer = Some((cell, key));
                 Poll::Pending
@@ -214,7 +245,7 @@ impl Sleep {
     #[inline(never)]
     fn arm_foreign(&mut self, cell: Rc<TimerCell>, cx: &mut Context<'_>) -> Poll<()> {
         let waker = cx.waker().clone();
-        let armed = cell.store().arm_waker(self.deadline, waker, Instant::now);
+        let armed = cell.store().arm_waker(self.when.get(), waker, Instant::now);
         match armed {
             Ok(key) => {
                 self.timer = Some((cell, key));
@@ -230,7 +261,7 @@ impl Sleep {
     #[cold]
     #[inline(never)]
     fn arm_outside_runtime(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
+        if self.has_passed() {
             return coop::poll_proceed(cx); // no runtime needed
         }
         panic!(
@@ -238,6 +269,43 @@ impl Sleep {
              `ember::block_on` (or `Runtime::block_on`), or in a task spawned \
              there; the loop that polls a `Sleep` is the one that wakes it"
         );
+    }
+
+    /// Whether a poll now may complete it. Not a timeout's first poll
+    /// ([`Sleep::after`]): it arms the timer a duration of at least
+    /// [`LAZY_MIN`] after the store's time, so it is pending whatever the
+    /// clock says.
+    #[cfg(feature = "time")]
+    #[inline]
+    pub(crate) fn may_complete(&self) -> bool {
+        self.timer.is_some() || matches!(self.when.get(), When::At(_))
+    }
+
+    /// The deadline (see [`fix_deadline`](Self::fix_deadline)).
+    fn instant(&self) -> Instant {
+        match self.when.get() {
+            When::At(deadline) => deadline,
+            When::After(ns) => self.fix_deadline(ns),
+        }
+    }
+
+    /// Whether the deadline has passed, by the clock read now.
+    fn has_passed(&self) -> bool {
+        let deadline = self.instant();
+        Instant::now() >= deadline
+    }
+
+    /// Makes a [`When::After`] an instant: `now + duration` if not armed
+    /// yet, or else the store's deadline for it (see `Timers::deadline_of`).
+    #[cold]
+    fn fix_deadline(&self, ns: u64) -> Instant {
+        let now = Instant::now();
+        let deadline = match &self.timer {
+            Some((cell, key)) => cell.store().deadline_of(*key, now),
+            None => now.saturating_add(Duration::from_nanos(ns)),
+        };
+        self.when.set(When::At(deadline));
+        deadline
     }
 
     /// A later poll: completes if the timer fired (the loop's clock reached
@@ -264,7 +332,7 @@ impl Sleep {
 impl std::fmt::Debug for Sleep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sleep")
-            .field("deadline", &self.deadline)
+            .field("when", &self.when.get())
             .field("armed", &self.timer.is_some())
             .finish()
     }

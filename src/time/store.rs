@@ -146,6 +146,24 @@ impl Waiter {
     }
 }
 
+/// When a timer is due: at an instant, or a duration after the instant
+/// it is armed at (a [`timeout`](super::timeout)'s, which then costs no
+/// clock read of its own; see [`Timers::observe`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum When {
+    At(Instant),
+    /// In nanoseconds; at least [`LAZY_MIN`]. (Only `timeout` makes one.)
+    #[cfg_attr(not(feature = "time"), allow(dead_code))]
+    After(u64),
+}
+
+/// The shortest duration a timeout is armed as [`When::After`]: past the
+/// current tick, so the entry goes to the wheel, never to the precise
+/// tier; and long enough that being late by about a turn of the loop is
+/// nothing next to it (shorter timeouts read the clock).
+#[cfg(feature = "time")]
+pub(crate) const LAZY_MIN: Duration = Duration::from_millis(100);
+
 /// What one look at the timers fired: tasks of this runtime to queue, and
 /// other wakers to wake once the store is released.
 #[derive(Debug, Default)]
@@ -162,6 +180,10 @@ struct Entry {
     /// Arming order, to fire equal deadlines in that order.
     seq: u32,
     place: Place,
+    /// Armed as [`When::After`]: `deadline` is the store's time at arming
+    /// plus the duration, a lower bound, which its wheel slot's allowance
+    /// makes a deadline when the slot comes (see [`Timers::observe`]).
+    lazy: bool,
 }
 
 /// The runtime's timers.
@@ -181,6 +203,14 @@ pub(crate) struct Timers {
     armed: usize,
     /// Next arming's `seq` (wrapping).
     next_seq: u32,
+    /// The wheel slots that `When::After` timers were armed into since
+    /// the loop's last clock reading (see [`Timers::observe`]); a slot may
+    /// be listed more than once.
+    lazy_slots: Vec<Filed>,
+    /// The last slot pushed on `lazy_slots` (as `Filed::index`), or
+    /// `usize::MAX`: timeouts of one length land in one slot, so most
+    /// armings find their slot listed already.
+    last_lazy: usize,
 }
 
 impl Timers {
@@ -195,6 +225,8 @@ impl Timers {
             near: Near::default(),
             armed: 0,
             next_seq: 0,
+            lazy_slots: Vec::new(),
+            last_lazy: usize::MAX,
         }
     }
 
@@ -238,6 +270,49 @@ impl Timers {
         }
     }
 
+    /// [`next_deadline`](Self::next_deadline) once the loop has read the
+    /// clock (`now`): where a paused clock skips ahead to.
+    pub(crate) fn next_deadline_at(&mut self, now: Instant) -> Option<Instant> {
+        self.observe(now);
+        self.next_deadline()
+    }
+
+    /// Takes in a clock reading of the loop (`now`), which ends an epoch:
+    /// every wheel slot that a [`When::After`] timer was armed into since
+    /// the last reading gets an allowance of at least `now - elapsed`.
+    /// Called first by everything that reads deadlines with a reading in
+    /// hand: `take_expired`, `wait_timeout`, `next_deadline_at`.
+    ///
+    /// Why a timeout armed that way is never early: it was armed at some
+    /// instant `a`, with the store's time `e <= a` (the loop's last
+    /// reading; it moves only in `take_expired`, after this), and stored
+    /// as `e + d`. The loop's next reading `now` is after `a`, so
+    /// `now - e >= a - e`, and its slot's allowance is at least that. No
+    /// timer fires from the wheel: when the slot comes, the entry's
+    /// deadline becomes `e + d + allowance >= a + d`, and only then does
+    /// it go on to the precise tier, which fires by exact deadline. Until
+    /// then, `e + d` is a lower bound: enough to file it (a slot may start
+    /// before an entry's deadline, see `reuse`) and to say it is not yet
+    /// due (`is_due`), since its slot starts after the store's time.
+    ///
+    /// How late it can be: by the longest turn of the loop among those
+    /// that armed such a timer into the same slot (a slot of a 30 s timeout
+    /// collects 17 s of them), which on an idle loop is microseconds.
+    ///
+    /// What it saves: a timeout around every read reads the clock once
+    /// per loop turn, not once per read, at a cost of a few instructions
+    /// per arming and none per entry when the epoch ends.
+    #[inline]
+    pub(crate) fn observe(&mut self, now: Instant) {
+        if !self.lazy_slots.is_empty() {
+            self.last_lazy = usize::MAX;
+            let delta = self.ns(now).saturating_sub(self.elapsed);
+            for at in self.lazy_slots.drain(..) {
+                self.wheel.allow(at, delta);
+            }
+        }
+    }
+
     /// How long the loop may block in `epoll_pwait2` at `now`: until
     /// [`next_deadline`](Self::next_deadline) (`None`, forever, if no timer
     /// is armed), except that a wait longer than [`LONG_WAIT`] is cut short
@@ -254,6 +329,7 @@ impl Timers {
     /// most 0.1% of it: 10 µs. Nothing fires early: `take_expired` compares
     /// deadlines with the clock, not with how long the wait was.
     pub(crate) fn wait_timeout(&mut self, now: Instant) -> Option<Duration> {
+        self.observe(now);
         let left = self.next_deadline()?.saturating_duration_since(now);
         Some(if left > LONG_WAIT {
             left - left / LONG_WAIT_CUT
@@ -267,6 +343,7 @@ impl Timers {
     /// wheel slot that starts at or before `now`, oldest first, refiling
     /// its entries one level down or into the precise tier.
     pub(crate) fn take_expired(&mut self, now: Instant, out: &mut Expired) -> usize {
+        self.observe(now);
         let now = self.ns(now);
         while let Some(slot) = self.wheel.next_slot(wheel::tick(self.elapsed)) {
             if slot.start > now {
@@ -276,10 +353,11 @@ impl Timers {
             // the slot is due in it or later (later if a reuse moved its
             // deadline: see `insert_ns`), and is filed again from there.
             self.elapsed = slot.start;
-            let mut key = self.wheel.take(slot.level, slot.slot);
+            let (mut key, allowance) = self.wheel.take(slot.level, slot.slot);
             while key != NIL {
                 let next = self.links[key as usize].next;
                 self.links[key as usize] = Links::NONE;
+                self.settle(key, allowance);
                 self.file(key);
                 key = next;
             }
@@ -311,16 +389,29 @@ impl Timers {
     /// to the wheel, in a later slot.
     fn promote(&mut self, due: wheel::Due) {
         let end = due.start.saturating_add(wheel::slot_width_ns(due.level));
-        let mut key = self.wheel.take(due.level, due.slot);
+        let (mut key, allowance) = self.wheel.take(due.level, due.slot);
         while key != NIL {
             let next = self.links[key as usize].next;
             self.links[key as usize] = Links::NONE;
+            self.settle(key, allowance);
             if self.entries[key as usize].deadline < end {
                 self.file_near(key);
             } else {
                 self.file(key);
             }
             key = next;
+        }
+    }
+
+    /// Makes the deadline of an entry taken out of its wheel slot exact, if
+    /// it was armed as [`When::After`]: plus its slot's `allowance` (see
+    /// [`observe`](Self::observe)).
+    #[inline]
+    fn settle(&mut self, key: u32, allowance: u64) {
+        let entry = &mut self.entries[key as usize];
+        if entry.lazy {
+            entry.lazy = false;
+            entry.deadline = entry.deadline.saturating_add(allowance);
         }
     }
 
@@ -402,6 +493,26 @@ impl Timers {
         }
     }
 
+    /// The deadline of an armed or fired timer; one armed as
+    /// [`When::After`] is made exact first, at `now`, a clock reading made
+    /// after it was armed: it gets the larger of `now - elapsed` (enough if
+    /// it was armed since the loop's last reading) and its slot's allowance
+    /// (enough if before; see [`observe`](Self::observe)).
+    pub(crate) fn deadline_of(&mut self, key: u32, now: Instant) -> Instant {
+        let since = self.ns(now).saturating_sub(self.elapsed);
+        let entry = &self.entries[key as usize];
+        if entry.lazy {
+            let allowance = match entry.place {
+                Place::Wheel(at) => self.wheel.allowance(at),
+                _ => 0,
+            };
+            let entry = &mut self.entries[key as usize];
+            entry.lazy = false;
+            entry.deadline = entry.deadline.saturating_add(since.max(allowance));
+        }
+        Instant::from_ns(self.entries[key as usize].deadline)
+    }
+
     /// Whether an armed or fired timer is due: it fired, or its deadline
     /// has passed by the store's time (then it is taken out of its tier as
     /// if it had fired, waking nobody: its `Sleep` found out by itself).
@@ -432,19 +543,18 @@ impl Timers {
     /// first brings it up to date with `now()`.
     pub(crate) fn arm_task(
         &mut self,
-        deadline: Instant,
+        when: When,
         task: TaskRef,
         now: impl FnOnce() -> Instant,
     ) -> Option<u32> {
-        self.arm_waiter(self.ns(deadline), Waiter::Task(task), now)
-            .ok()
+        self.arm_waiter(when, Waiter::Task(task), now).ok()
     }
 
     /// Re-arms `key`, an armed entry whose holder let it go (the thread's
-    /// last cancelled timer, see `cancelled.rs`), for `deadline` and `task`, if
+    /// last cancelled timer, see `cancelled.rs`), for `when` and `task`, if
     /// it can stay where it is: it is in a wheel slot, with no waker to
-    /// drop, and `deadline` is no earlier than its own (so no earlier than
-    /// its slot's start, and after the store's time, as the slot is).
+    /// drop, and the new deadline is no earlier than its own (so no earlier
+    /// than its slot's start, and after the store's time, as the slot is).
     /// Otherwise `false`, and nothing changes.
     ///
     /// This is the common timeout's whole cost to arm: a read completes,
@@ -454,23 +564,37 @@ impl Timers {
     /// again by its deadline (`take_expired`), and only the precise tier
     /// fires, by exact deadline.
     #[inline]
-    pub(crate) fn reuse(&mut self, key: u32, deadline: Instant, task: TaskRef) -> bool {
-        let deadline = self.ns(deadline);
+    pub(crate) fn reuse(&mut self, key: u32, when: When, task: TaskRef) -> bool {
+        let (deadline, lazy) = self.resolve(when);
         let Some(entry) = self.entries.get_mut(key as usize) else {
             return false;
         };
-        if !matches!(entry.place, Place::Wheel(_))
-            || matches!(entry.waiter, Waiter::Waker(_))
-            || deadline < entry.deadline
-        {
+        let Place::Wheel(at) = entry.place else {
+            return false;
+        };
+        if matches!(entry.waiter, Waiter::Waker(_)) || deadline < entry.deadline {
             return false;
         }
         entry.deadline = deadline;
         // No waker's drop (user code) runs here: it held a task.
         entry.waiter = Waiter::Task(task);
         entry.seq = self.next_seq;
+        entry.lazy = lazy;
         self.next_seq = self.next_seq.wrapping_add(1);
+        if lazy {
+            self.list_lazy(at);
+        }
         true
+    }
+
+    /// Lists the slot `at`, which a `When::After` timer was just armed into,
+    /// for [`observe`](Self::observe), unless it was the last one listed.
+    #[inline]
+    fn list_lazy(&mut self, at: Filed) {
+        if self.last_lazy != at.index() {
+            self.last_lazy = at.index();
+            self.lazy_slots.push(at);
+        }
     }
 
     /// [`arm_task`](Self::arm_task) for any other waker; a deadline that
@@ -478,29 +602,52 @@ impl Timers {
     /// released).
     pub(crate) fn arm_waker(
         &mut self,
-        deadline: Instant,
+        when: When,
         waker: Waker,
         now: impl FnOnce() -> Instant,
     ) -> Result<u32, Waker> {
-        let deadline = self.ns(deadline);
-        self.arm_waiter(deadline, Waiter::Waker(waker), now)
+        self.arm_waiter(when, Waiter::Waker(waker), now)
             .map_err(|mut waiter| waiter.take_waker().expect("a waker was given"))
+    }
+
+    /// The deadline `when` stands for, in nanoseconds, and whether it is
+    /// the lower bound of a [`When::After`] (see [`observe`](Self::observe)).
+    #[inline]
+    fn resolve(&self, when: When) -> (u64, bool) {
+        match when {
+            When::At(deadline) => (self.ns(deadline), false),
+            // No overflow: `ns` is at most 30 years (`sleep::FAR`), and the
+            // clock counts from boot.
+            When::After(ns) => (self.elapsed.wrapping_add(ns), true),
+        }
     }
 
     #[inline]
     fn arm_waiter(
         &mut self,
-        deadline: u64,
+        when: When,
         waiter: Waiter,
         now: impl FnOnce() -> Instant,
     ) -> Result<u32, Waiter> {
         if self.is_empty() {
             self.catch_up(now());
         }
+        let (deadline, lazy) = self.resolve(when);
         if deadline <= self.elapsed {
             return Err(waiter);
         }
-        Ok(self.insert_ns(deadline, waiter))
+        let key = self.insert_ns(deadline, waiter);
+        if lazy {
+            let entry = &mut self.entries[key as usize];
+            // Past the current tick (`LAZY_MIN`): in the wheel.
+            if let Place::Wheel(at) = entry.place {
+                entry.lazy = true;
+                self.list_lazy(at);
+            } else {
+                debug_assert!(false, "a timeout of `LAZY_MIN` or more in the precise tier");
+            }
+        }
+        Ok(key)
     }
 
     /// Arms a new timer, due or not, waking `waker`; the key stays valid
@@ -518,6 +665,7 @@ impl Timers {
             waiter,
             seq: 0,
             place: Place::Fired,
+            lazy: false,
         };
         let key = match self.free {
             NIL => {
@@ -546,7 +694,9 @@ impl Timers {
     #[cfg(any(feature = "time", test))]
     pub(crate) fn rearm(&mut self, key: u32, deadline: Instant) {
         self.unfile(key);
-        self.entries[key as usize].deadline = self.ns(deadline);
+        let entry = &mut self.entries[key as usize];
+        entry.deadline = deadline.as_ns();
+        entry.lazy = false;
         self.schedule(key);
     }
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use super::sleep::{sleep, sleep_until, Sleep};
+use super::sleep::{sleep_until, Sleep};
 use super::Instant;
 use crate::runtime::coop;
 
@@ -79,7 +79,7 @@ use crate::runtime::coop;
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,
-        delay: sleep(duration),
+        delay: Sleep::after(duration),
     }
 }
 
@@ -150,7 +150,10 @@ impl<F: Future> Future for Timeout<F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let had_budget = coop::has_budget_remaining();
+        // Whether the task had budget before the inner future's poll; not
+        // looked at if the delay cannot complete in this poll anyway (a
+        // timeout's first: its timer is yet to be armed).
+        let had_budget = this.delay.may_complete() && coop::has_budget_remaining();
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }

@@ -115,6 +115,20 @@ pub(super) struct Filed {
 
 pub(super) struct Wheel {
     levels: [Level; LEVELS],
+    /// Per slot (by [`Filed::index`]), how much later than the store's
+    /// time at arming the timeouts armed into it as `When::After` may be
+    /// due: the longest such turn of the loop so far (see
+    /// `Timers::observe`).
+    allowance: [u64; LEVELS * SLOTS],
+}
+
+impl Filed {
+    /// The slot's place among all the wheel's slots: masked, so that the
+    /// compiler knows it is in bounds.
+    #[inline]
+    pub(super) fn index(self) -> usize {
+        ((self.level as usize & (LEVELS - 1)) << LEVEL_BITS) | (self.slot as usize & (SLOTS - 1))
+    }
 }
 
 impl Wheel {
@@ -124,6 +138,7 @@ impl Wheel {
                 occupied: 0,
                 heads: [NIL; SLOTS],
             }),
+            allowance: [0; LEVELS * SLOTS],
         }
     }
 
@@ -168,12 +183,29 @@ impl Wheel {
         links[key as usize] = Links::NONE;
     }
 
-    /// Empties a slot and gives back the first key of its list; the rest
-    /// follow through `Links::next`. The caller refiles every one of them.
-    pub(super) fn take(&mut self, level: usize, slot: usize) -> u32 {
+    /// Empties a slot and gives back the first key of its list (the rest
+    /// follow through `Links::next`; the caller refiles every one of them)
+    /// and the slot's allowance, which starts again from zero.
+    pub(super) fn take(&mut self, level: usize, slot: usize) -> (u32, u64) {
+        let at = Filed {
+            level: level as u8,
+            slot: slot as u8,
+        };
+        let allowance = std::mem::take(&mut self.allowance[at.index()]);
         let lv = &mut self.levels[level];
         lv.occupied &= !(1 << slot);
-        std::mem::replace(&mut lv.heads[slot], NIL)
+        (std::mem::replace(&mut lv.heads[slot], NIL), allowance)
+    }
+
+    /// Raises the allowance of the slot `at` to at least `delta`.
+    pub(super) fn allow(&mut self, at: Filed, delta: u64) {
+        let allowance = &mut self.allowance[at.index()];
+        *allowance = (*allowance).max(delta);
+    }
+
+    /// The allowance of the slot `at` (see [`Wheel::allowance`]).
+    pub(super) fn allowance(&self, at: Filed) -> u64 {
+        self.allowance[at.index()]
     }
 
     /// The first occupied slot after tick `now`, the wheel's time: the
@@ -258,8 +290,8 @@ mod tests {
         w.file(&mut links, 1, near, level_for(now, near).unwrap());
         let due = w.next_slot(now).unwrap();
         assert_eq!((due.level, due.start), (0, near << TICK_BITS));
-        let first = w.take(0, due.slot);
-        assert_eq!(first, 1);
+        let (first, allowance) = w.take(0, due.slot);
+        assert_eq!((first, allowance), (1, 0));
         let due = w.next_slot(now).unwrap();
         assert_eq!((due.level, due.start), (1, (5 * 64) << TICK_BITS));
     }

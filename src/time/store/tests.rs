@@ -332,7 +332,8 @@ fn armed_and_cancelled_timers_reuse_one_entry() {
 
 /// Arms `deadline` for `task` at the store's time.
 fn arm(t: &mut Timers, deadline: Instant, task: TaskRef) -> u32 {
-    t.arm_task(deadline, task, zero).expect("not passed")
+    t.arm_task(When::At(deadline), task, zero)
+        .expect("not passed")
 }
 
 #[test]
@@ -346,13 +347,13 @@ fn a_task_timer_is_reused_in_place_by_a_deadline_no_earlier_than_its_own() {
     };
     // Later: stays in its slot, now for `b`, and the newest armed.
     let seq = t.entries[k as usize].seq;
-    assert!(t.reuse(k, t0 + Duration::from_secs(3000), b));
+    assert!(t.reuse(k, When::At(t0 + Duration::from_secs(3000)), b));
     assert_eq!(t.entries[k as usize].place, Place::Wheel(at), "not moved");
     assert!(matches!(t.entries[k as usize].waiter, Waiter::Task(x) if x == b));
     assert_ne!(t.entries[k as usize].seq, seq);
     assert_eq!(t.len(), 1);
     // Earlier: refused, nothing changes.
-    assert!(!t.reuse(k, t0 + Duration::from_secs(29), a));
+    assert!(!t.reuse(k, When::At(t0 + Duration::from_secs(29)), a));
     assert!(matches!(t.entries[k as usize].waiter, Waiter::Task(x) if x == b));
     // It fires at its new deadline, exactly, and not at the old one.
     let (fired, looks) = run_until(&mut t, &[k], t0 + Duration::from_secs(4000));
@@ -370,20 +371,23 @@ fn a_timer_with_a_waker_or_out_of_the_wheel_is_never_reused() {
     let task = TaskRef { slot: 1, id: 1 };
     let with_waker = t.insert(t0 + Duration::from_secs(30), noop());
     assert!(
-        !t.reuse(with_waker, t0 + Duration::from_secs(31), task),
+        !t.reuse(with_waker, When::At(t0 + Duration::from_secs(31)), task),
         "its waker would be dropped here"
     );
     let near = arm(&mut t, t0 + Duration::from_micros(20), task);
     assert!(
-        !t.reuse(near, t0 + Duration::from_secs(31), task),
+        !t.reuse(near, When::At(t0 + Duration::from_secs(31)), task),
         "precise tier"
     );
     let fired = arm(&mut t, t0 + Duration::from_millis(1), task);
     t.take_expired(t0 + Duration::from_millis(2), &mut Expired::default());
     assert!(t.has_fired(fired));
-    assert!(!t.reuse(fired, t0 + Duration::from_secs(31), task), "fired");
     assert!(
-        !t.reuse(NIL, t0 + Duration::from_secs(31), task),
+        !t.reuse(fired, When::At(t0 + Duration::from_secs(31)), task),
+        "fired"
+    );
+    assert!(
+        !t.reuse(NIL, When::At(t0 + Duration::from_secs(31)), task),
         "no entry"
     );
     assert!(t.remove(with_waker).is_some(), "the waker, to drop");
@@ -420,13 +424,13 @@ fn time_moves_while_no_timer_is_armed() {
     let much_later = t0 + Duration::from_secs(3600);
     t.catch_up(much_later);
     let again = t
-        .arm_waker(much_later + Duration::from_secs(30), noop(), zero)
+        .arm_waker(When::At(much_later + Duration::from_secs(30)), noop(), zero)
         .unwrap();
     assert_eq!(t.next_deadline().map(|d| d > much_later), Some(true));
     let (fired, _) = run_until(&mut t, &[again], much_later + Duration::from_secs(60));
     assert_eq!(fired, vec![(again, much_later + Duration::from_secs(30))]);
     assert!(
-        t.arm_waker(t0, noop(), zero).is_err(),
+        t.arm_waker(When::At(t0), noop(), zero).is_err(),
         "passed by the store's time"
     );
 }
@@ -552,4 +556,49 @@ fn the_store_agrees_with_a_sorted_list_under_random_use() {
             }
         }
     }
+}
+
+#[test]
+fn a_timeout_armed_a_duration_after_the_stores_time_is_due_that_long_after_the_loops_next_reading()
+{
+    // Armed at some instant between the store's time (t0) and the loop's
+    // next reading (t0 + 5 ms): due 30 s after that reading, never sooner.
+    let t0 = zero();
+    let mut t = Timers::new(t0);
+    let task = TaskRef { slot: 1, id: 1 };
+    let d = Duration::from_secs(30);
+    let ns = d.as_nanos() as u64;
+    let k = t.arm_task(When::After(ns), task, zero).unwrap();
+    assert!(t.entries[k as usize].lazy);
+    let reading = t0 + Duration::from_millis(5);
+    assert_eq!(
+        t.wait_timeout(reading).map(|w| w > Duration::ZERO),
+        Some(true)
+    );
+    // Reused in a later turn: the store's time is then t0 + 10 ms, and the
+    // reading after it, t0 + 12 ms. Its slot's allowance is the larger of
+    // the two turns' (5 ms): late by 3 ms, never early.
+    t.take_expired(t0 + Duration::from_millis(10), &mut Expired::default());
+    assert!(t.reuse(k, When::After(ns), task));
+    t.observe(t0 + Duration::from_millis(12));
+    let (fired, _) = run_until(&mut t, &[k], t0 + Duration::from_secs(60));
+    assert_eq!(fired, vec![(k, t0 + Duration::from_millis(15) + d)]);
+}
+
+#[test]
+fn asking_a_lazy_timeout_for_its_deadline_makes_it_exact_and_never_early() {
+    let t0 = zero();
+    let mut t = Timers::new(t0);
+    let task = TaskRef { slot: 1, id: 1 };
+    let d = Duration::from_secs(30);
+    let k = t
+        .arm_task(When::After(d.as_nanos() as u64), task, zero)
+        .unwrap();
+    // Asked at t0 + 2 ms: at least 2 ms past the store's time.
+    let deadline = t.deadline_of(k, t0 + Duration::from_millis(2));
+    assert_eq!(deadline, t0 + Duration::from_millis(2) + d);
+    assert!(!t.entries[k as usize].lazy, "exact from now on");
+    assert_eq!(t.deadline_of(k, t0 + Duration::from_secs(1)), deadline);
+    let (fired, _) = run_until(&mut t, &[k], t0 + Duration::from_secs(60));
+    assert_eq!(fired, vec![(k, deadline)]);
 }

@@ -207,10 +207,10 @@ pub(crate) struct Timers {
     /// the loop's last clock reading (see [`Timers::observe`]); a slot may
     /// be listed more than once.
     lazy_slots: Vec<Filed>,
-    /// The last slot pushed on `lazy_slots` (as `Filed::index`), or
-    /// `usize::MAX`: timeouts of one length land in one slot, so most
-    /// armings find their slot listed already.
-    last_lazy: usize,
+    /// The last slot pushed on `lazy_slots`, or [`Filed::NONE`]: timeouts
+    /// of one length land in one slot, so most armings find their slot
+    /// listed already.
+    last_lazy: Filed,
 }
 
 impl Timers {
@@ -226,7 +226,7 @@ impl Timers {
             armed: 0,
             next_seq: 0,
             lazy_slots: Vec::new(),
-            last_lazy: usize::MAX,
+            last_lazy: Filed::NONE,
         }
     }
 
@@ -305,7 +305,7 @@ impl Timers {
     #[inline]
     pub(crate) fn observe(&mut self, now: Instant) {
         if !self.lazy_slots.is_empty() {
-            self.last_lazy = usize::MAX;
+            self.last_lazy = Filed::NONE;
             let delta = self.ns(now).saturating_sub(self.elapsed);
             for at in self.lazy_slots.drain(..) {
                 self.wheel.allow(at, delta);
@@ -591,8 +591,8 @@ impl Timers {
     /// for [`observe`](Self::observe), unless it was the last one listed.
     #[inline]
     fn list_lazy(&mut self, at: Filed) {
-        if self.last_lazy != at.index() {
-            self.last_lazy = at.index();
+        if self.last_lazy != at {
+            self.last_lazy = at;
             self.lazy_slots.push(at);
         }
     }

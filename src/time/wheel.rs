@@ -123,10 +123,16 @@ pub(super) struct Wheel {
 }
 
 impl Filed {
+    /// No slot (there are 8 levels).
+    pub(super) const NONE: Filed = Filed {
+        level: u8::MAX,
+        slot: u8::MAX,
+    };
+
     /// The slot's place among all the wheel's slots: masked, so that the
     /// compiler knows it is in bounds.
     #[inline]
-    pub(super) fn index(self) -> usize {
+    fn index(self) -> usize {
         ((self.level as usize & (LEVELS - 1)) << LEVEL_BITS) | (self.slot as usize & (SLOTS - 1))
     }
 }

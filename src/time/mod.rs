@@ -38,6 +38,8 @@
 //! | file | holds |
 //! | --- | --- |
 //! | `store.rs` | the timer store: entries, the two tiers, and the wait's timeout |
+//! | `cell.rs` | `TimerCell`: the store as the core and every armed `Sleep` share it |
+//! | `cancelled.rs` | the thread's last cancelled timer, for the next `Sleep` to take |
 //! | `wheel.rs` | the far tier: a hierarchical timing wheel, O(1) arm and cancel |
 //! | `near.rs` | the precise tier: the timers due soon, by exact deadline |
 //! | `instant.rs` | [`Instant`]: nanoseconds on the monotonic clock |
@@ -51,9 +53,10 @@
 //! where arming and cancelling cost O(1) and allocate nothing, and a small
 //! heap of the timers due within the next few milliseconds (`near.rs`),
 //! ordered by exact deadline, from which timers fire. A [`Sleep`] arms its
-//! entry the first time it is polled and is not yet due, and removes it
-//! when dropped, with no syscall; its polls read no clock (the store knows
-//! the instant the loop last looked). [`Timeout`] is a future plus a
+//! entry the first time it is polled and is not yet due, and lets it go
+//! when dropped, with no syscall (the next `Sleep` of its task usually
+//! takes it as it is); its polls read no clock (the store knows the instant
+//! the loop last looked), nor does a [`timeout`] of 100 ms or more. [`Timeout`] is a future plus a
 //! `Sleep`; [`Interval`] is one `Sleep` reset after each tick. See
 //! `docs/architecture.md` ("Timers") for the tiers and why.
 //!

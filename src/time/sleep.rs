@@ -2,9 +2,10 @@
 //!
 //! Registers with the runtime's timer store on its first `Pending` poll (so
 //! a `Sleep` created and dropped unpolled, or one whose deadline had passed
-//! by the loop's last look, costs nothing), and removes its entry on drop.
-//! Relies on the loop to bound its wait by the earliest deadline and to
-//! fire expired timers.
+//! by the loop's last look, costs nothing), usually by taking the timer its
+//! task cancelled last (`cancelled.rs`), and lets its entry go on drop, to
+//! the same place. Relies on the loop to bound its wait by the earliest
+//! deadline and to fire expired timers.
 //!
 //! Key invariant: a `Sleep` completes only once a clock reading at or after
 //! its deadline exists: the loop's (its timer fired, or the store's time
@@ -15,12 +16,15 @@
 //! unit of the task's cooperative budget (`runtime/coop.rs`), and a task
 //! that has spent its budget is woken and polled again first.
 //!
+//! A timeout's `Sleep` ([`Sleep::after`]) has no deadline until it is
+//! armed: a duration from then, made exact by the loop (`Timers::observe`).
+//!
 //! | state    | `timer`                          | to the next state |
 //! |----------|----------------------------------|-------------------|
-//! | unarmed  | `None`                           | first poll before the deadline inserts (armed); after it, completes |
+//! | unarmed  | `None`                           | first poll before the deadline arms it, in the last cancelled timer's entry or a new one (armed); after it, completes |
 //! | armed    | `Some`, in the store's wheel or precise tier | the loop fires it, or a poll finds the store's time past the deadline (fired); `reset` moves it |
 //! | fired    | `Some`, in no tier               | a poll completes; `reset` re-arms it (armed) |
-//! | any      |                                  | drop removes the entry |
+//! | any      |                                  | drop hands the entry to the thread's last cancelled timer, which removes it unless the next `Sleep` takes it |
 
 use std::cell::Cell;
 use std::future::Future;

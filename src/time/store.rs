@@ -47,9 +47,17 @@
 //! Re-arming then touches no list and no free list; nothing fires early,
 //! since only the precise tier fires, by exact deadline.
 //!
+//! Deadlines from the loop's next reading: a timeout of 100 ms or more is
+//! armed as [`When::After`], at the store's time plus its duration, a lower
+//! bound; its wheel slot gets an allowance, raised at the loop's next clock
+//! reading by the time since the store's ([`Timers::observe`]), and added
+//! to the entry's deadline when the slot comes. So a timeout reads no
+//! clock, and is never early.
+//!
 //! Memory: 56 bytes per armed timer (a 48-byte entry and 8 bytes of
 //! links), in vectors that grow to the most timers armed at once and are
-//! never shrunk, plus about 2 KiB of wheel per runtime.
+//! never shrunk, plus about 6 KiB of wheel (lists and allowances) per
+//! runtime.
 //!
 //! Production note: tokio's wheel (6 levels of 64 one-millisecond slots)
 //! is the model for the far tier; it fires a whole level-0 slot at once, so
@@ -61,7 +69,7 @@
 //! | state  | `place`        | `waiter` | entered by | left by |
 //! |--------|----------------|----------|------------|---------|
 //! | free   | `Free(next)`   | `Nobody` (or a stale task) | `remove` | `arm` |
-//! | wheel  | `Wheel(slot)`  | a task or a waker | `arm`/`rearm` (due after the current tick), `reuse` (left where it is), a slot refiled | its slot comes (refiled: wheel or near), `promote` (near, or wheel if a reuse moved it past the slot), `rearm`, `remove` |
+//! | wheel  | `Wheel(slot)`  | a task or a waker | `arm`/`rearm` (due after the current tick), `reuse` (left where it is), a slot refiled | its slot comes (refiled: wheel or near, its deadline made exact first if `lazy`), `promote` (near, or wheel if a reuse moved it past the slot), `rearm`, `remove` |
 //! | near   | `Near(index)`  | a task or a waker | `arm`/`rearm` (due within the current tick), a refile, `promote` | `take_expired` (fired), `rearm`, `remove` |
 //! | fired  | `Fired`        | `Nobody`, or kept if found due by `is_due` | `take_expired`, once the clock has reached the deadline; `is_due`, once the store's time has | `rearm` (wheel or near), `remove` |
 //!

@@ -59,16 +59,18 @@ pub(crate) fn remove((cell, key): Armed) {
 }
 
 /// Cancels the timer of a `Sleep` being dropped: it waits in the slot for
-/// the next `Sleep` to arm, and whatever was there is removed. (While the
-/// thread ends, and the slot is gone, it is removed at once.)
+/// the next `Sleep` to arm, and whatever was there is removed.
+///
+/// While the thread ends, after its slot is gone, the timer is let go
+/// armed instead (no look-up of the slot's state can keep it without
+/// costing every cancel a copy): its runtime is being torn down with the
+/// thread, and if it polls again, the timer wakes a task that is gone
+/// (its id no longer matches) or, at worst, one that does not mind a
+/// spurious wake.
 #[inline]
 pub(crate) fn cancel(armed: Armed) {
-    let mut armed = Some(armed);
-    let previous = CANCELLED.try_with(|slot| slot.0.replace(armed.take()));
-    match previous {
-        Ok(None) => {}
-        Ok(Some(previous)) => remove(previous),
-        Err(_) => remove(armed.take().expect("kept when the slot is gone")),
+    if let Ok(Some(previous)) = CANCELLED.try_with(|slot| slot.0.replace(Some(armed))) {
+        remove(previous);
     }
 }
 

@@ -14,7 +14,8 @@ Usually started through `bench/run.sh`, which checks the tools first. It
    10,000 idle connections;
 3. waits until the machine is quiet (1-minute load average below
    --max-load, polled every 30 s for up to --wait-minutes), then runs the
-   timed benchmarks: echo (64 B and 1 KiB at 1/16/256/1,024 connections),
+   timed benchmarks: echo (64 B and 1 KiB at 1/16/256/1,024 connections;
+   the timed echo of ember and tokio in the same rounds),
    HTTP with wrk (-t1 -c16, -t1 -c256), redis-benchmark against mini_redis
    (-P 1 and -P 16), spawning 1,000,000 tasks, creating and dropping
    1,000,000 sleeps, arming and cancelling a timeout with 10 / 10,000 /
@@ -59,6 +60,9 @@ BIN = TARGET / "release"
 SERVER_CPU, LOAD_CPU = "0", "1"
 
 RUNTIMES = ["ember", "tokio", "smol", "epoll", "threads"]
+# The echo with a 30 s `timeout` around every read (`echo_RT_timed`), run in
+# the echo section's rounds beside the plain servers.
+TIMED_RUNTIMES = ["ember_timed", "tokio_timed"]
 ECHO_SIZES = [64, 1024]
 ECHO_CONNS = [1, 16, 256, 1024]
 HTTP_LOADS = {"c16": 16, "c256": 256}
@@ -497,11 +501,14 @@ def section_split(cfg):
 
 
 def section_echo(cfg):
+    """Throughput and latency of every echo server, and of the timed ones
+    (`TIMED_RUNTIMES`), in the same rounds."""
     loads = [(size, conns) for size in ECHO_SIZES for conns in ECHO_CONNS]
-    result = {f"{s}/{c}": {rt: [] for rt in RUNTIMES} for s, c in loads}
+    servers = RUNTIMES + TIMED_RUNTIMES
+    result = {f"{s}/{c}": {rt: [] for rt in servers} for s, c in loads}
     def block(round_, i, size, conns):
         got = {}
-        for rt in rotated(RUNTIMES, round_ + i):
+        for rt in rotated(servers, round_ + i):
             with Server([BIN / f"echo_{rt}"]) as server:
                 got[rt] = loadgen(server.addr, "--conns", conns, "--size", size,
                                   "--secs", cfg.secs, "--warmup", cfg.warmup)
@@ -1134,6 +1141,20 @@ def render(results, out_md, chart_path):
             w(f"| {label} | " + " | ".join(cells)
               + f" | {fmt_paired(paired(samples, 'p99_us', 'ember', 'tokio'))} |")
         w("")
+        if kind == "echo" and all(rt in rows[0][1] for rt in TIMED_RUNTIMES):
+            w(f"## Echo with a 30 s timeout around every read: throughput (messages/s, {rounds(n)})")
+            w("")
+            w("`echo_RT_timed`, run in the same rounds as the plain servers above; the ratios are per")
+            w("round, as above. What the timeout costs in instructions is under \"Timeouts that never fire\".")
+            w("")
+            w("| load | ember timed | tokio timed | ember timed/tokio timed | ember timed/plain | tokio timed/plain |")
+            w("| --- | ---: | ---: | ---: | ---: | ---: |")
+            for label, medians, samples in rows:
+                w(f"| {label} | {fmt_rate(medians['ember_timed'][0])} | {fmt_rate(medians['tokio_timed'][0])}"
+                  + f" | {fmt_paired(paired(samples, RATE_KEY[kind], 'ember_timed', 'tokio_timed'))}"
+                  + f" | {fmt_paired(paired(samples, RATE_KEY[kind], 'ember_timed', 'ember'))}"
+                  + f" | {fmt_paired(paired(samples, RATE_KEY[kind], 'tokio_timed', 'tokio'))} |")
+            w("")
 
     sc, ins, rss = results.get("syscalls"), results.get("instructions"), results.get("rss")
     if sc or ins or rss:

@@ -304,8 +304,9 @@ impl Timers {
     /// due (`is_due`), since its slot starts after the store's time.
     ///
     /// How late it can be: by the longest turn of the loop among those
-    /// that armed such a timer into the same slot (a slot of a 30 s timeout
-    /// collects 17 s of them), which on an idle loop is microseconds.
+    /// that armed such a timer into the same slot since the slot last came
+    /// (a slot of a 30 s timeout collects up to 17 s of turns), which on an
+    /// idle loop is microseconds.
     ///
     /// What it saves: a timeout around every read reads the clock once
     /// per loop turn, not once per read, at a cost of a few instructions

@@ -173,16 +173,24 @@ fn ctrl_c_completes_on_sigint_and_gives_sigint_back_afterwards() {
     if !in_child("ctrl_c_completes_on_sigint_and_gives_sigint_back_afterwards") {
         return;
     }
-    support::run(support::LIMIT, || async {
+    // What SIGINT was before: `SIG_DFL`, or `SIG_IGN` when the tests run
+    // in the background of a non-interactive shell, which ignores SIGINT
+    // for its background jobs (and their children inherit it).
+    let before = current_handler(libc::SIGINT);
+    support::run(support::LIMIT, move || async move {
         let waiter = ember::spawn(ctrl_c());
         // Let it start listening (it does so when first polled) before the
         // signal exists; otherwise SIGINT would end this process.
         ember::task::yield_now().await;
-        assert_ne!(current_handler(libc::SIGINT), libc::SIG_DFL);
+        assert_ne!(current_handler(libc::SIGINT), before);
         let sender = kill_later(libc::SIGINT, Duration::from_millis(50));
         waiter.await.unwrap().expect("ctrl_c");
         sender.join().unwrap();
-        assert_eq!(current_handler(libc::SIGINT), libc::SIG_DFL);
+        assert_eq!(
+            current_handler(libc::SIGINT),
+            before,
+            "given back as it was"
+        );
     });
 }
 

@@ -197,7 +197,7 @@ impl Registry {
     /// The pipe's read end, creating the pipe on first use.
     fn bell(&mut self) -> io::Result<&OwnedFd> {
         if self.bell.is_none() {
-            let (read, write) = sys::pipe()?;
+            let (read, write) = crate::sys::fd::pipe()?;
             if !sys::set_bell(write) {
                 return Err(io::Error::other("ember: the signal pipe was set twice"));
             }

@@ -2,8 +2,9 @@
 //! `F_SETFL`), and anonymous pipes (`pipe2(2)`).
 //!
 //! Called by `sys::socket` (sockets taken from std or other crates), by
-//! `io::Async` (pipes, eventfds, ttys, anything with an fd), and by the
-//! pipe ends of `net::unix::pipe` and `process` (`io/pipe_end.rs`). A
+//! `io::Async` (pipes, eventfds, ttys, anything with an fd), by the pipe
+//! ends of `net::unix::pipe` and `process` (`io/pipe_end.rs`), and by the
+//! signal registry for its self-pipe. A
 //! borrowed fd stays its owner's; the pipe's two fds are owned from the
 //! line that creates them.
 
@@ -85,6 +86,7 @@ pub(crate) const O_NONBLOCK: i32 = libc::O_NONBLOCK;
 /// `read(2)` into the unfilled part of `buf`, which may be uninitialised:
 /// no zeroing first. The bytes read become filled; `EINTR` is retried.
 /// For the pipe ends of `net::unix::pipe` and `process`.
+#[cfg(any(feature = "net", feature = "process"))]
 pub(crate) fn read_buf(fd: BorrowedFd<'_>, buf: &mut crate::io::ReadBuf<'_>) -> io::Result<usize> {
     // SAFETY: nothing uninitialised is written through the slice: the
     // kernel only stores the bytes it reads into it.
@@ -103,7 +105,7 @@ pub(crate) fn read_buf(fd: BorrowedFd<'_>, buf: &mut crate::io::ReadBuf<'_>) -> 
 
 /// A new anonymous pipe, `(read end, write end)`, both non-blocking and
 /// close-on-exec from the call that creates them (`pipe2(2)`).
-#[cfg(feature = "net")]
+#[cfg(any(feature = "net", feature = "signal"))]
 pub(crate) fn pipe() -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
     use std::os::fd::{FromRawFd, OwnedFd};
 

@@ -47,7 +47,7 @@ mod addr;
 pub(crate) mod clock;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
-#[cfg(any(feature = "net", feature = "process"))]
+#[cfg(any(feature = "net", feature = "process", feature = "signal"))]
 pub(crate) mod fd;
 #[cfg(feature = "process")]
 pub(crate) mod process;

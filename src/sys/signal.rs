@@ -15,7 +15,7 @@
 //! thread, can never write to a closed or reused fd.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 use super::{cvt, cvt_retry};
@@ -102,15 +102,6 @@ pub(crate) fn is_catchable(sig: i32) -> bool {
             libc::SIGILL,
         ]
         .contains(&sig)
-}
-
-/// A new pipe, both ends non-blocking and close-on-exec: `(read, write)`.
-pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [-1 as RawFd; 2];
-    // SAFETY: `fds` is a live array of two ints, as `pipe2` requires.
-    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
-    // SAFETY: `pipe2` succeeded, so both are fresh fds owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
 /// Makes `write_end` the pipe the handler rings, for the rest of the

@@ -224,3 +224,18 @@ fn a_skipping_interval_with_the_clock_paused_keeps_its_schedule() {
         assert_eq!(Instant::now(), start + Duration::from_secs(40));
     });
 }
+
+#[test]
+fn a_long_timeout_counts_from_its_first_poll_even_across_an_advance() {
+    // Unlike tokio's, whose deadline is fixed by the call: a timeout of
+    // 100 ms or more reads no clock until it is armed (`docs/from-tokio.md`).
+    // Made before an advance and first polled after it, it ends its full
+    // duration after that poll, never sooner.
+    run_paused(|| async {
+        let t = timeout(Duration::from_secs(10), pending::<()>());
+        time::advance(Duration::from_secs(4)).await;
+        let polled = Instant::now();
+        assert!(t.await.is_err());
+        assert_eq!(Instant::now() - polled, Duration::from_secs(10));
+    });
+}

@@ -34,6 +34,14 @@ use crate::runtime::coop;
 /// deadline is checked, so `timeout(Duration::ZERO, fut)` still gives `Ok`
 /// if `fut` is ready at once. `Duration::MAX` means "no deadline".
 ///
+/// A `duration` of 100 ms or more counts from the first poll that finds
+/// `future` pending (the same instant, for `timeout(d, fut).await`), not
+/// from this call as in tokio: the timer then reads no clock of its own
+/// (see `docs/architecture.md`, "Timers"). It may end later than `duration`
+/// by about the rest of the loop's turn, never earlier. So a test that
+/// makes such a timeout, moves a paused clock ([`advance`](super::advance))
+/// and only then awaits it sees it end `duration` after that first poll.
+///
 /// # Cancel safety
 /// As cancel safe as `future`: dropping the `Timeout` (or reaching the
 /// deadline) drops `future` with whatever that loses, and cancels the

@@ -362,14 +362,7 @@ impl Timers {
             // the slot is due in it or later (later if a reuse moved its
             // deadline: see `insert_ns`), and is filed again from there.
             self.elapsed = slot.start;
-            let (mut key, allowance) = self.wheel.take(slot.level, slot.slot);
-            while key != NIL {
-                let next = self.links[key as usize].next;
-                self.links[key as usize] = Links::NONE;
-                self.settle(key, allowance);
-                self.file(key);
-                key = next;
-            }
+            self.refile_slot(slot, 0);
         }
         self.elapsed = self.elapsed.max(now);
         let mut fired = 0;
@@ -398,12 +391,19 @@ impl Timers {
     /// to the wheel, in a later slot.
     fn promote(&mut self, due: wheel::Due) {
         let end = due.start.saturating_add(wheel::slot_width_ns(due.level));
+        self.refile_slot(due, end);
+    }
+
+    /// Empties the wheel slot `due` and files each of its entries again,
+    /// its deadline made exact first (`settle`): into the precise tier if
+    /// due before `near_before`, or else by its deadline (`file`).
+    fn refile_slot(&mut self, due: wheel::Due, near_before: u64) {
         let (mut key, allowance) = self.wheel.take(due.level, due.slot);
         while key != NIL {
             let next = self.links[key as usize].next;
             self.links[key as usize] = Links::NONE;
             self.settle(key, allowance);
-            if self.entries[key as usize].deadline < end {
+            if self.entries[key as usize].deadline < near_before {
                 self.file_near(key);
             } else {
                 self.file(key);
